@@ -1,0 +1,3 @@
+from nomtui.cli import main
+
+main()
