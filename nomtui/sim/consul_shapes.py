@@ -113,13 +113,11 @@ def service_registration(
     """A stored service instance: the catalog row's `Service*` fields plus `Node`."""
     tagged: Json = {}
     if address:
-        # `lan`/`wan` in the form the API docs show (the spec); `*_ipv4` as the agent
-        # adds them for every IPv4 service address (Consul >= 1.5).
+        # The form the API docs show, which is the sim's spec (real agents also add
+        # `lan_ipv4`/`wan_ipv4` with capitalised keys; clients must read both).
         tagged = {
             "lan": {"address": address, "port": port},
-            "lan_ipv4": {"Address": address, "Port": port},
             "wan": {"address": address, "port": port},
-            "wan_ipv4": {"Address": address, "Port": port},
         }
     return {
         "Node": node,

@@ -4,9 +4,8 @@ Unit-level and fast: the Consul routes over a real socket from the stand-in Sim 
 test_consul.py (the whole-sim wire test lives in test_conformance_wire.py). The
 comparison is local so this file does not wait for tests/conformance.py.
 
-Service tagged addresses: the docs samples write `{"lan": {"address", "port"}}`; real
-Consul also adds `{"lan_ipv4": {"Address", "Port"}}` for every IPv4 service address. The
-sim serves both, so clients written against either keep working; a test pins that.
+Service tagged addresses follow the docs samples (`{"lan": {"address", "port"}}`), which
+are the sim's spec; real agents also add `lan_ipv4` with capitalised keys.
 """
 
 from __future__ import annotations
@@ -107,13 +106,12 @@ async def test_consul_shape_conforms(h: Harness, name: str) -> None:
     assert conforms(actual, example, key=key) == []
 
 
-async def test_service_tagged_addresses_carry_both_forms(h: Harness) -> None:
+async def test_service_tagged_addresses_follow_the_docs(h: Harness) -> None:
     alloc = make_alloc()
     cluster(h.sim, alloc)
     [row] = (await h.client.get("/v1/catalog/service/web")).json()
-    real = {"Address": row["ServiceAddress"], "Port": row["ServicePort"]}
     documented = {"address": row["ServiceAddress"], "port": row["ServicePort"]}
-    expected = {"lan": documented, "wan": documented, "lan_ipv4": real, "wan_ipv4": real}
+    expected = {"lan": documented, "wan": documented}
     assert row["ServiceTaggedAddresses"] == expected
     [entry] = (await h.client.get("/v1/health/service/web")).json()
     assert entry["Service"]["TaggedAddresses"] == expected
