@@ -76,12 +76,14 @@ def decide_health(sim: Sim, txn: Txn, alloc: Json) -> None:
     if dep_status is None or dep_status.get("Healthy") is not None:
         return
     started = sim.runtime.started_ns.get(alloc["ID"])
-    if started is None or alloc["ClientStatus"] != "running":
+    if started is None or alloc["ClientStatus"] in scheduler.TERMINAL:
         return
     health = sim.state.alloc_health.get(alloc["ID"], "passing")
-    if health == "passing" and txn.now_ns - started >= MIN_HEALTHY_NS:
+    running = alloc["ClientStatus"] == "running"
+    if running and health == "passing" and txn.now_ns - started >= MIN_HEALTHY_NS:
         dep_status["Healthy"] = True
-    elif health == "critical" and txn.now_ns - started >= UNHEALTHY_AFTER_NS:
+    elif health == "critical" and txn.now_ns - alloc["CreateTime"] >= UNHEALTHY_AFTER_NS:
+        # a task that keeps failing its check, or keeps restarting, misses the deadline
         dep_status["Healthy"] = False
     else:
         return
