@@ -205,7 +205,7 @@ def add_routes(app: web.Application, sim: Sim) -> None:
         return json_response(request, sim, [f"127.0.0.1:{SERVER_RPC_PORT}"])
 
     def server_addr() -> tuple[str, int]:
-        host, _, port = sim.nomad_addr.removeprefix("http://").rpartition(":")
+        host, _, port = sim.nomad_addr.split("://", 1)[-1].rpartition(":")
         return host, int(port)
 
     async def agent_self(request: web.Request) -> web.Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
+import ssl
 import tempfile
 import threading
 from collections.abc import Awaitable, Callable
@@ -57,6 +58,8 @@ class SimConfig:
     lifecycle: bool = True
     """Run the background loop that moves allocations and deployments along."""
     tick_s: float = 0.5
+    tls: ssl.SSLContext | None = None
+    """Serve both APIs over HTTPS with this server context (tests build one with a test CA)."""
     event_heartbeat_s: float = 30.0
     """Event stream heartbeat period (Nomad: 30 s)."""
     frame_heartbeat_s: float = 1.0
@@ -135,13 +138,14 @@ class Sim:
     async def _serve(self, app: web.Application, host: str, port: int) -> str:
         runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=0.5)
         await runner.setup()
-        site = web.TCPSite(runner, host, port)
+        site = web.TCPSite(runner, host, port, ssl_context=self.config.tls)
         await site.start()
         self._runners.append(runner)
         server = site._server
         assert isinstance(server, asyncio.base_events.Server)
         bound = server.sockets[0].getsockname()[1]
-        return f"http://{host}:{bound}"
+        scheme = "https" if self.config.tls else "http"
+        return f"{scheme}://{host}:{bound}"
 
     async def stop(self) -> None:
         for task in self._background:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -392,3 +393,22 @@ async def test_scale_cluster() -> None:
         async with client(sim, timeout=30) as c:
             resp = await c.get("/v1/allocations", params={"task_states": "false"})
             assert len(resp.json()) == 10_000
+
+
+async def test_tls_serving(tmp_path: Any) -> None:
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
+    cfg = SimConfig(clock=FixedClock(), lifecycle=False, tls=server_ctx)
+    async with Sim(cfg) as sim:
+        assert sim.nomad_addr.startswith("https://")
+        ca_file = tmp_path / "ca.pem"
+        ca.cert_pem.write_to_path(str(ca_file))
+        headers = {"X-Nomad-Token": sim.management_token}
+        trusting = ssl.create_default_context(cafile=str(ca_file))
+        async with httpx.AsyncClient(verify=trusting, headers=headers) as c:
+            assert (await c.get(sim.nomad_addr + "/v1/jobs")).status_code == 200
+        async with httpx.AsyncClient(headers=headers) as untrusting:
+            with pytest.raises(httpx.ConnectError):
+                await untrusting.get(sim.nomad_addr + "/v1/jobs")
