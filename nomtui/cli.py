@@ -1,0 +1,259 @@
+"""`nomtui` command line: the one place that wires settings, clients and the UI.
+
+Textual and the simulator are imported inside the commands that need them, so
+`nomtui --help` and one-shot commands start fast (tests/unit/test_layers.py checks it).
+Every failure a user can cause ends in one `Error: ...` line on stderr and a non-zero
+exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import ipaddress
+import shlex
+import signal
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from nomtui import __version__
+from nomtui.errors import ConfigError, NomtuiError
+
+if TYPE_CHECKING:
+    from nomtui.sim.server import Sim, SimConfig
+
+
+class NomtuiGroup(click.Group):
+    """A click group whose errors are one line on stderr.
+
+    Click prints usage lines around a bad flag; a user (and a script's log) only needs the
+    reason, so usage errors and every `NomtuiError` are reduced to `Error: <message>`.
+    Raising `click.exceptions.Exit` lets click's own `main` exit with the code, in both
+    standalone mode and under `CliRunner`.
+    """
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            _fail(_usage_line(exc), exc.exit_code)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            _fail(_usage_line(exc), exc.exit_code)
+        except NomtuiError as exc:
+            _fail(f"Error: {exc.message}", 1)
+
+
+def _usage_line(exc: click.UsageError) -> str:
+    where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+    return f"Error: {exc.format_message()}{where}"
+
+
+def _fail(line: str, code: int) -> NoReturn:
+    click.echo(" ".join(line.split()), err=True)
+    raise click.exceptions.Exit(code)
+
+
+@click.group(
+    cls=NomtuiGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.version_option(__version__, prog_name="nomtui")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """The operator's cockpit for Nomad + Consul, in the terminal."""
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+# -- nomtui sim --------------------------------------------------------------------------
+
+
+def _check_host(host: str, allow_non_loopback: bool) -> None:
+    if host == "localhost" or allow_non_loopback:
+        return
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ConfigError(
+            f"--host {host} is not a loopback address; the sim's tokens travel in clear "
+            "text, so pass --allow-non-loopback if you really mean it."
+        )
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=4646, show_default=True)
+@click.option("--consul-port", type=click.IntRange(0, 65535), default=8500, show_default=True)
+@click.option("--allow-non-loopback", is_flag=True, help="Allow a --host other than loopback.")
+@click.option("--token", help="Management token (SecretID); derived from the seed if unset.")
+@click.option("--read-token", help="Read-only token; derived from the seed if unset.")
+@click.option("--seed", type=click.IntRange(min=0), default=42, show_default=True)
+@click.option("--jobs", type=click.IntRange(min=1), help="Scale mode: this many synthetic jobs.")
+@click.option("--allocs-per-job", type=click.IntRange(min=0), default=5, show_default=True)
+@click.option("--nodes", type=click.IntRange(min=1), help="Scale mode: this many nodes.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where allocation directories live (default: a temporary directory).",
+)
+@click.option("--latency-ms", type=click.FloatRange(min=0), default=0.0, help="Added latency.")
+@click.option(
+    "--error-rate", type=click.FloatRange(0, 1), default=0.0, help="Fraction of 500 answers."
+)
+@click.option("--stream-cut-bytes", type=click.IntRange(min=0), default=0, help="Cut streams.")
+@click.option("--exec-ignore-stdin-close", is_flag=True, help="Reproduce Nomad 1.9.0's exec bug.")
+@click.option("--log-rate-bps", type=click.FloatRange(min=0), default=0.0, help="Log bytes/s.")
+def sim(
+    host: str,
+    port: int,
+    consul_port: int,
+    allow_non_loopback: bool,
+    token: str | None,
+    read_token: str | None,
+    seed: int,
+    jobs: int | None,
+    allocs_per_job: int,
+    nodes: int | None,
+    data_dir: Path | None,
+    latency_ms: float,
+    error_rate: float,
+    stream_cut_bytes: int,
+    exec_ignore_stdin_close: bool,
+    log_rate_bps: float,
+) -> None:
+    """Run the simulated Nomad + Consul cluster in the foreground (Ctrl-C stops it).
+
+    It prints the `export` lines another shell needs; paste them there, then e.g.:
+
+    \b
+        curl -H "X-Nomad-Token: $NOMAD_TOKEN" $NOMAD_ADDR/v1/jobs
+    """
+    _check_host(host, allow_non_loopback)
+    from nomtui.sim.faults import Faults
+    from nomtui.sim.server import SimConfig
+
+    faults = Faults(
+        latency_ms=latency_ms,
+        error_rate=error_rate,
+        stream_cut_bytes=stream_cut_bytes,
+        exec_ignore_stdin_close=exec_ignore_stdin_close,
+        log_rate_bps=log_rate_bps,
+    )
+    config = SimConfig(
+        seed=seed,
+        token=token,
+        read_token=read_token,
+        jobs=jobs,
+        allocs_per_job=allocs_per_job,
+        nodes=nodes,
+        data_dir=data_dir,
+        faults=faults,
+    )
+    try:
+        asyncio.run(_serve_sim(config, host, port, consul_port))
+    except KeyboardInterrupt:
+        # Ctrl-C during start-up, before the signal handlers are in place.
+        click.echo("# nomtui sim stopped", err=True)
+
+
+async def _serve_sim(config: SimConfig, host: str, port: int, consul_port: int) -> None:
+    from nomtui.sim.server import Sim
+
+    the_sim = Sim(config)
+    try:
+        await _start_sim(the_sim, host, port, consul_port)
+        _print_exports(the_sim, config.seed)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        # Signal handlers instead of KeyboardInterrupt: the sim shuts down in order and
+        # the process exits 0 without a traceback.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        click.echo("# nomtui sim stopped", err=True)
+    finally:
+        await the_sim.stop()
+
+
+async def _start_sim(the_sim: Sim, host: str, port: int, consul_port: int) -> None:
+    try:
+        await the_sim.start(host, port, consul_port)
+    except OSError as exc:
+        # The sim binds Nomad first: an empty nomad_addr means that port failed.
+        flag, failed = (
+            ("--port", port) if not the_sim.nomad_addr else ("--consul-port", consul_port)
+        )
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(f"port {failed} is in use; pick another with {flag}") from None
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(
+            f"cannot listen on {host}:{failed} ({reason}); pick another with {flag}"
+        ) from None
+
+
+def _print_exports(the_sim: Sim, seed: int) -> None:
+    # The one place nomtui prints a token, on purpose: this is how a user gets it.
+    env = the_sim.env()
+    click.echo(
+        f"# nomtui sim: Nomad {the_sim.nomad_addr}, Consul {the_sim.consul_addr}, seed {seed}."
+        " Ctrl-C stops it. In another shell:"
+    )
+    for name in ("NOMAD_ADDR", "CONSUL_HTTP_ADDR", "NOMAD_TOKEN"):
+        click.echo(f"export {name}={shlex.quote(env[name])}")
+    click.echo(f"# read-only token: NOMAD_TOKEN={shlex.quote(the_sim.read_token)}")
+    sys.stdout.flush()
+
+
+# -- nomtui demo -------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--seed", type=click.IntRange(min=0), default=42, show_default=True)
+def demo(seed: int) -> None:
+    """Open the UI on a simulated cluster that runs inside this process."""
+    from nomtui.client.http import Secret
+    from nomtui.client.nomad import NomadClient
+    from nomtui.sim.server import SimConfig, SimThread
+
+    runner = SimThread(SimConfig(seed=seed))
+    return_code = 0
+    try:
+        the_sim = runner.start()
+        addr, token = the_sim.nomad_addr, Secret(the_sim.management_token)
+
+        from nomtui.tui.app import NomtuiApp  # Textual only now: keeps --help fast.
+
+        app = NomtuiApp(
+            client_factory=lambda: NomadClient(addr, token),
+            address=addr,
+            label=f"demo, seed {seed}",
+        )
+        app.run()
+        return_code = app.return_code or 0
+    finally:
+        runner.stop()
+    if return_code:
+        raise click.exceptions.Exit(return_code)
+
+
+def main() -> None:
+    cli(prog_name="nomtui")
+
+
+__all__ = ["cli", "main"]
