@@ -23,6 +23,7 @@ from nomtui import __version__
 from nomtui.errors import ConfigError, NomtuiError
 
 if TYPE_CHECKING:
+    from nomtui.config import Flags
     from nomtui.sim.server import Sim, SimConfig
 
 
@@ -72,11 +73,84 @@ def _fail(line: str, code: int) -> NoReturn:
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.version_option(__version__, prog_name="nomtui")
+@click.option("--cluster", help="A cluster named in ~/.config/nomtui/config.toml.")
+@click.option("--addr", help="Nomad address (overrides NOMAD_ADDR).")
+@click.option("--token", help="Nomad token (prefer NOMAD_TOKEN: flags show in `ps`).")
+@click.option("--region", help="Nomad region (overrides NOMAD_REGION).")
+@click.option("-n", "--namespace", help="Nomad namespace, `*` for all (NOMAD_NAMESPACE).")
+@click.option("--read-only", is_flag=True, help="Refuse every action that changes the cluster.")
+@click.option("--ca-cert", help="CA bundle to verify the servers (NOMAD_CACERT).")
+@click.option("--client-cert", help="Client certificate for mTLS (NOMAD_CLIENT_CERT).")
+@click.option("--client-key", help="Client key for mTLS (NOMAD_CLIENT_KEY).")
+@click.option("--tls-server-name", help="Name to verify the server certificate against.")
+@click.option(
+    "--tls-skip-verify", is_flag=True, default=None, help="Do not verify TLS certificates."
+)
+@click.option("--consul-addr", help="Consul address (overrides CONSUL_HTTP_ADDR).")
+@click.option("--consul-token", help="Consul token (prefer CONSUL_HTTP_TOKEN).")
 @click.pass_context
-def cli(ctx: click.Context) -> None:
+def cli(
+    ctx: click.Context,
+    cluster: str | None,
+    addr: str | None,
+    token: str | None,
+    region: str | None,
+    namespace: str | None,
+    read_only: bool,
+    ca_cert: str | None,
+    client_cert: str | None,
+    client_key: str | None,
+    tls_server_name: str | None,
+    tls_skip_verify: bool | None,
+    consul_addr: str | None,
+    consul_token: str | None,
+) -> None:
     """The operator's cockpit for Nomad + Consul, in the terminal."""
+    from nomtui.config import Flags
+
+    ctx.obj = Flags(
+        addr=addr,
+        token=token,
+        region=region,
+        namespace=namespace,
+        cluster=cluster,
+        read_only=read_only,
+        ca_cert=ca_cert,
+        client_cert=client_cert,
+        client_key=client_key,
+        tls_server_name=tls_server_name,
+        skip_verify=tls_skip_verify,
+        consul_addr=consul_addr,
+        consul_token=consul_token,
+    )
     if ctx.invoked_subcommand is None:
         click.echo(ctx.get_help())
+
+
+# -- nomtui config -----------------------------------------------------------------------
+
+
+@cli.command("config")
+@click.option("--json", "as_json", is_flag=True, help="Print the settings as JSON.")
+@click.pass_obj
+def config_cmd(flags: Flags, as_json: bool) -> None:
+    """Show the resolved settings and where each value came from (tokens masked)."""
+    import json
+
+    from nomtui.config import as_json as settings_json
+    from nomtui.config import render, resolve
+
+    settings = resolve(flags)
+    if as_json:
+        click.echo(json.dumps(settings_json(settings), indent=2))
+        return
+    rows = render(settings)
+    width = max(len(name) for name, _, _ in rows)
+    value_width = min(48, max(len(value) for _, value, _ in rows))
+    for name, value, source in rows:
+        click.echo(f"{name:<{width}}  {value:<{value_width}}  {source}")
+    for warning in settings.warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 # -- nomtui sim --------------------------------------------------------------------------

@@ -174,3 +174,44 @@ def test_sim_prints_exports_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
             proc.kill()
     assert proc.returncode == 0
     assert "Traceback" not in err
+
+
+TOKEN = "b1e55ed5-7a1e-4bad-8ead-c0ffee000042"
+
+
+def test_config_shows_sources_and_masks_the_token(tmp_path: Path) -> None:
+    env = {"HOME": str(tmp_path), "NOMAD_ADDR": "https://nomad.example.org", "NOMAD_TOKEN": TOKEN}
+    result = CliRunner().invoke(cli, ["--region", "eu", "config"], env=env)
+    assert result.exit_code == 0, result.output
+    lines = {line.split()[0]: line for line in result.output.splitlines()}
+    assert "env NOMAD_ADDR" in lines["nomad.address"]
+    assert "flag --region" in lines["nomad.region"]
+    assert "env NOMAD_TOKEN" in lines["nomad.token"]
+    assert TOKEN not in result.output
+
+
+def test_config_json_masks_the_token(tmp_path: Path) -> None:
+    env = {"HOME": str(tmp_path), "NOMAD_TOKEN": TOKEN}
+    result = CliRunner().invoke(cli, ["config", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert TOKEN not in result.output
+    assert '"address": "http://127.0.0.1:4646"' in result.output
+
+
+def test_config_errors_are_one_line(tmp_path: Path) -> None:
+    env = {"HOME": str(tmp_path), "NOMAD_SKIP_VERIFY": "maybe"}
+    code, out, err = _run_env(["config"], env)
+    assert code == 1
+    assert err.count("\n") == 1 and err.startswith("Error: ")
+
+
+def _run_env(args: list[str], env: dict[str, str]) -> tuple[int, str, str]:
+    full = {**os.environ, **env}
+    proc = subprocess.run(
+        [sys.executable, "-m", "nomtui", *args],
+        capture_output=True,
+        text=True,
+        env=full,
+        timeout=60,
+    )
+    return proc.returncode, proc.stdout, proc.stderr
