@@ -200,7 +200,7 @@ def test_config_json_masks_the_token(tmp_path: Path) -> None:
 
 def test_config_errors_are_one_line(tmp_path: Path) -> None:
     env = {"HOME": str(tmp_path), "NOMAD_SKIP_VERIFY": "maybe"}
-    code, out, err = _run_env(["config"], env)
+    code, _out, err = _run_env(["config"], env)
     assert code == 1
     assert err.count("\n") == 1 and err.startswith("Error: ")
 
