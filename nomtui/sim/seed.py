@@ -57,26 +57,32 @@ def add_namespaces(sim: Sim, spaces: tuple[tuple[str, str], ...]) -> None:
         txn.touch("namespaces")
 
 
+def node_json(
+    sim: Sim, txn: Txn, name: str, dc: str, node_class: str, cores: int, memory_mb: int, ip: str
+) -> Json:
+    return shapes.node(
+        node_id=sim.ids.uuid(),
+        name=name,
+        datacenter=dc,
+        node_class=node_class,
+        address=ip,
+        http_port=NODE_HTTP_PORT,
+        cpu_mhz_total=cores * CPU_MHZ,
+        cores=cores,
+        memory_mb=memory_mb,
+        disk_mb=200_000,
+        status="ready",
+        eligibility="eligible",
+        drain=False,
+        drain_strategy=None,
+        now_ns=txn.now_ns,
+        create_index=txn.index,
+    )
+
+
 def add_node(sim: Sim, name: str, node_class: str, cores: int, memory_mb: int, ip: str) -> Json:
     with sim.state.write(quiet=True) as txn:
-        node = shapes.node(
-            node_id=sim.ids.uuid(),
-            name=name,
-            datacenter="dc1",
-            node_class=node_class,
-            address=ip,
-            http_port=NODE_HTTP_PORT,
-            cpu_mhz_total=cores * CPU_MHZ,
-            cores=cores,
-            memory_mb=memory_mb,
-            disk_mb=200_000,
-            status="ready",
-            eligibility="eligible",
-            drain=False,
-            drain_strategy=None,
-            now_ns=txn.now_ns,
-            create_index=txn.index,
-        )
+        node = node_json(sim, txn, name, "dc1", node_class, cores, memory_mb, ip)
         sim.state.nodes[node["ID"]] = node
         emit.node(sim, txn, node, "NodeRegistration")
     return node
@@ -172,23 +178,9 @@ def build_scale(sim: Sim) -> None:
     nodes = []
     with sim.state.write(quiet=True) as txn:
         for i in range(n_nodes):
-            node = shapes.node(
-                node_id=sim.ids.uuid(),
-                name=f"nomad-client-{i:04d}",
-                datacenter=f"dc{i % 3 + 1}",
-                node_class="general",
-                address=f"127.2.{i // 250}.{i % 250 + 1}",
-                http_port=NODE_HTTP_PORT,
-                cpu_mhz_total=32 * CPU_MHZ,
-                cores=32,
-                memory_mb=131072,
-                disk_mb=500_000,
-                status="ready",
-                eligibility="eligible",
-                drain=False,
-                drain_strategy=None,
-                now_ns=txn.now_ns,
-                create_index=txn.index,
+            ip = f"127.2.{i // 250}.{i % 250 + 1}"
+            node = node_json(
+                sim, txn, f"nomad-client-{i:04d}", f"dc{i % 3 + 1}", "general", 32, 131072, ip
             )
             sim.state.nodes[node["ID"]] = node
             nodes.append(node)
