@@ -193,6 +193,13 @@ def _check_host(host: str, allow_non_loopback: bool) -> None:
 @click.option("--stream-cut-bytes", type=click.IntRange(min=0), default=0, help="Cut streams.")
 @click.option("--exec-ignore-stdin-close", is_flag=True, help="Reproduce Nomad 1.9.0's exec bug.")
 @click.option("--log-rate-bps", type=click.FloatRange(min=0), default=0.0, help="Log bytes/s.")
+@click.option(
+    "--leader-loss",
+    type=(click.FloatRange(min=0), click.FloatRange(min=0)),
+    default=(0.0, 0.0),
+    metavar="EVERY_S FOR_S",
+    help="Lose the leader for FOR_S seconds once every EVERY_S seconds.",
+)
 def sim(
     host: str,
     port: int,
@@ -210,6 +217,7 @@ def sim(
     stream_cut_bytes: int,
     exec_ignore_stdin_close: bool,
     log_rate_bps: float,
+    leader_loss: tuple[float, float],
 ) -> None:
     """Run the simulated Nomad + Consul cluster in the foreground (Ctrl-C stops it).
 
@@ -228,6 +236,8 @@ def sim(
         stream_cut_bytes=stream_cut_bytes,
         exec_ignore_stdin_close=exec_ignore_stdin_close,
         log_rate_bps=log_rate_bps,
+        leader_loss_every_s=leader_loss[0],
+        leader_loss_for_s=leader_loss[1],
     )
     config = SimConfig(
         seed=seed,

@@ -39,6 +39,7 @@ def add_routes(app: web.Application, sim: Sim) -> None:
             {
                 "InjectedErrors": sim.injector.injected_errors,
                 "CutStreams": sim.injector.cut_streams,
+                "LeaderLosses": sim.injector.leader_losses,
                 "Index": sim.state.index,
             },
         )

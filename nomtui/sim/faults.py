@@ -23,6 +23,9 @@ class Faults:
     """Fraction (0..1) of non-stream requests answered with a 500."""
     leader_lost: bool = False
     """While true, server endpoints answer 500 `No cluster leader`."""
+    leader_loss_every_s: float = 0.0
+    """When > 0, the leader is lost for `leader_loss_for_s` seconds once per this period."""
+    leader_loss_for_s: float = 0.0
     stream_cut_bytes: int = 0
     """When > 0, every stream (logs, fs stream, events) is cut after this many bytes."""
     exec_ignore_stdin_close: bool = False
@@ -57,6 +60,7 @@ class FaultInjector:
         self._rng = random.Random(seed ^ 0x5EED)
         self.injected_errors = 0
         self.cut_streams = 0
+        self.leader_losses = 0
 
     async def delay(self) -> None:
         if self.faults.latency_ms > 0:
@@ -71,6 +75,20 @@ class FaultInjector:
 
     def guard(self, request: web.Request, response: web.StreamResponse) -> StreamGuard:
         return StreamGuard(request, response, self)
+
+    async def leader_loss_windows(self) -> None:
+        """Lose the leader for a while, once per period, while both settings are positive."""
+        while True:
+            every = self.faults.leader_loss_every_s
+            window = self.faults.leader_loss_for_s
+            if every <= 0 or window <= 0:
+                await asyncio.sleep(0.5)
+                continue
+            await asyncio.sleep(max(0.0, every - window))
+            self.faults.leader_lost = True
+            self.leader_losses += 1
+            await asyncio.sleep(window)
+            self.faults.leader_lost = False
 
 
 class StreamCut(Exception):

@@ -133,6 +133,7 @@ class Sim:
         self.files.start()
         if self.config.lifecycle:
             self._background.append(asyncio.create_task(lifecycle.run(self)))
+        self._background.append(asyncio.create_task(self.injector.leader_loss_windows()))
         self.started = True
 
     async def _serve(self, app: web.Application, host: str, port: int) -> str:

@@ -412,3 +412,15 @@ async def test_tls_serving(tmp_path: Any) -> None:
         async with httpx.AsyncClient(headers=headers) as untrusting:
             with pytest.raises(httpx.ConnectError):
                 await untrusting.get(sim.nomad_addr + "/v1/jobs")
+
+
+async def test_leader_loss_windows() -> None:
+    faults = Faults(leader_loss_every_s=0.6, leader_loss_for_s=0.3)
+    async with Sim(SimConfig(clock=FixedClock(), lifecycle=False, faults=faults)) as sim:
+        async with client(sim) as c:
+            seen: set[int] = set()
+            for _ in range(30):
+                seen.add((await c.get("/v1/jobs")).status_code)
+                await asyncio.sleep(0.05)
+        assert seen == {200, 500}
+        assert sim.injector.leader_losses >= 1
