@@ -15,6 +15,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import shutil
 import signal
 import struct
 import termios
@@ -78,9 +79,23 @@ def _resolve(fut: asyncio.Future[None]) -> None:
         fut.set_result(None)
 
 
-def _take_controlling_tty() -> None:
-    # Runs in the child after setsid() and after fd 0 became the PTY slave.
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+def _resolve_binary(argv0: str, cwd: str, path: str | None) -> str:
+    """What exec would run, or the OSError exec would give; checked before spawning because
+    the TTY path execs through `setsid`, which would otherwise report it in its own words."""
+    if "/" in argv0:
+        candidate = os.path.join(cwd, argv0)
+        if not os.path.exists(candidate):
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), argv0)
+    else:
+        found = shutil.which(argv0, path=path)
+        if found is None:
+            if shutil.which(argv0, mode=os.F_OK, path=path) is not None:
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), argv0)
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), argv0)
+        candidate = found
+    if not os.access(candidate, os.X_OK) or os.path.isdir(candidate):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), argv0)
+    return candidate
 
 
 @dataclass
@@ -123,16 +138,22 @@ class ExecProcess:
             err_r, err_w = os.pipe()
             child = (in_r, out_w, err_w)
             parent = [out_r, err_r, in_w]
+        argv = spec.argv
+        if spec.tty:
+            # util-linux `setsid --ctty` makes the PTY the controlling terminal and then execs
+            # the command in place: no Python runs between fork and exec, which a preexec_fn
+            # would do, and that can deadlock when the sim shares its process with threads.
+            binary = _resolve_binary(argv[0], spec.cwd, spec.env.get("PATH"))
+            argv = ["setsid", "--ctty", binary, *argv[1:]]
         try:
             proc = await asyncio.create_subprocess_exec(
-                *spec.argv,
+                *argv,
                 stdin=child[0],
                 stdout=child[1],
                 stderr=child[2],
                 cwd=spec.cwd,
                 env=spec.env,
-                start_new_session=True,
-                preexec_fn=_take_controlling_tty if spec.tty else None,
+                start_new_session=not spec.tty,
             )
         except BaseException:
             for fd in parent:
