@@ -311,8 +311,8 @@ def _print_exports(the_sim: Sim, seed: int) -> None:
 @click.option("--seed", type=click.IntRange(min=0), default=42, show_default=True)
 def demo(seed: int) -> None:
     """Open the UI on a simulated cluster that runs inside this process."""
-    from nomtui.client.http import Secret
     from nomtui.client.nomad import NomadClient
+    from nomtui.config.secret import Secret
     from nomtui.sim.server import SimConfig, SimThread
 
     runner = SimThread(SimConfig(seed=seed))

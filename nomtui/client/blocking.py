@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from nomtui.errors import NomtuiError
+from nomtui.errors import ConfigError, NomtuiError
 
 T = TypeVar("T")
 
@@ -124,14 +124,75 @@ class RateLimiter:
         self._last = now + wait
 
 
+Fetch = Callable[[dict[str, str], float | None], Awaitable[tuple[T, bytes, int]]]
+"""One query of a watch: (params, read timeout) -> (decoded value, raw body, index)."""
+
+
+async def watch_loop(
+    fetch: Fetch[T],
+    params: Mapping[str, str] | None,
+    *,
+    wait_s: float,
+    min_interval_s: float,
+    backoff: Backoff,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> AsyncGenerator[Snapshot[T] | Retrying, None]:
+    """Yield a `Snapshot` whenever the answer changes, a `Retrying` after each failure.
+
+    Runs until the consumer stops iterating (or cancels). A `ConfigError` is raised:
+    retrying cannot fix it. Any other `NomtuiError` is yielded as `Retrying` so a UI can
+    show "reconnecting"; the next answer after a failure is always yielded, even when
+    unchanged, so the UI learns the link is back. An answer whose body did not change
+    (the wait expired, or an unrelated write) is not yielded.
+    """
+    wait_s = min(wait_s, MAX_WAIT_S)
+    limiter = RateLimiter(min_interval_s, sleep=sleep)
+    index = BlockingIndex()
+    last: bytes | None = None
+    attempt = 0
+    while True:
+        await limiter.acquire()
+        query = dict(params or {})
+        blocking = index.value > 0
+        if blocking:
+            query["index"] = str(index.value)
+            query["wait"] = go_duration(wait_s)
+        failure: NomtuiError | None = None
+        try:
+            value, raw, returned = await fetch(
+                query, blocking_timeout(wait_s) if blocking else None
+            )
+        except ConfigError:
+            raise
+        except NomtuiError as exc:
+            failure = exc
+        if failure is not None:
+            attempt += 1
+            delay = backoff.delay(attempt)
+            # The cluster may have restarted with lower indexes; blocking on the old one
+            # would hang for the whole wait, so ask afresh once it answers.
+            index.reset()
+            last = None
+            yield Retrying(failure, delay, attempt)
+            await sleep(delay)
+            continue
+        attempt = 0
+        index.observe(returned)
+        if raw != last:
+            last = raw
+            yield Snapshot(value, returned)
+
+
 __all__ = [
     "MAX_WAIT_S",
     "SLACK_S",
     "Backoff",
     "BlockingIndex",
+    "Fetch",
     "RateLimiter",
     "Retrying",
     "Snapshot",
     "blocking_timeout",
     "go_duration",
+    "watch_loop",
 ]

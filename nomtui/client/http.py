@@ -1,120 +1,62 @@
-"""A small async HTTP base for the Nomad (and later Consul) API over httpx.
+"""A small async HTTP base for the Nomad (and Consul) API over httpx.
 
 What it does for every area client built on it:
-- base address, token header, `region`/`namespace` query parameters;
-- JSON decoding with msgspec (typed or not), reading the index header (case-insensitive);
-- one mapping of failures to `nomtui.errors`, by exception type and HTTP status only;
-- blocking-query watches (`watch`; the rules live in `nomtui.client.blocking`).
+- base address (http://, https:// or unix://), token header, basic auth for a proxy,
+  TLS (`nomtui.client.tls`), `region`/`namespace` query parameters;
+- JSON decoding into models (`nomtui.models.base.decode`), the index header
+  (case-insensitive), `X-Nomad-NextToken` paging;
+- one mapping of failures to `nomtui.errors` (`nomtui.client.failures`);
+- blocking-query watches (`watch`; the rules live in `nomtui.client.blocking`);
+- a `stream` context for long answers (logs, events) with the same error mapping.
 
 The token lives in a `Secret` and is put on the request by an httpx auth hook, so it is
 never in this object's repr, a headers dict in a traceback's locals, or an error message.
+Errors are raised outside the `except` block that caught httpx's exception, so neither
+`__cause__` nor `__context__` keeps the request (whose headers hold the token) alive.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-import re
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Mapping,
+    Sequence,
+)
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import httpx
 import msgspec
 
-from nomtui.client.blocking import (
-    MAX_WAIT_S,
-    Backoff,
-    BlockingIndex,
-    RateLimiter,
-    Retrying,
-    Snapshot,
-    blocking_timeout,
-    go_duration,
+from nomtui.client.auth import RequestAuth, parse_address
+from nomtui.client.blocking import Backoff, Retrying, Snapshot, watch_loop
+from nomtui.client.failures import (
+    CONNECT_TIMEOUT_S,
+    content_type,
+    is_json,
+    shown_path,
+    status_error,
+    transport_error,
 )
-from nomtui.errors import (
-    BadRequest,
-    BadResponse,
-    ConfigError,
-    Conflict,
-    NomtuiError,
-    NotFound,
-    ServerError,
-    TlsError,
-    Unauthorized,
-    Unreachable,
-    scrub,
-)
+from nomtui.client.streaming import HttpStream
+from nomtui.config.secret import Secret
+from nomtui.errors import BadResponse, NomtuiError
+from nomtui.models.base import ModelError, decode
 
 T = TypeVar("T")
 
 DEFAULT_TIMEOUT_S = 30.0
 """Read timeout of a non-blocking request."""
+NEXT_TOKEN_HEADER = "X-Nomad-NextToken"
 
-
-class Secret:
-    """A string that never shows itself in repr/str; `reveal()` is the only way out."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    __str__ = __repr__
-
-
-class _TokenAuth(httpx.Auth):
-    """Adds the token header at send time, so no long-lived headers mapping holds it."""
-
-    def __init__(
-        self, header: str, secret: Secret | None, basic: httpx.BasicAuth | None = None
-    ) -> None:
-        self._header = header
-        self._secret = secret
-        self._basic = basic
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if self._secret:
-            request.headers[self._header] = self._secret.reveal()
-        if self._basic is not None:
-            # For an authenticating proxy; the Nomad token stays in its own header.
-            yield from self._basic.auth_flow(request)
-            return
-        yield request
-
-    def __repr__(self) -> str:
-        return f"_TokenAuth({self._header!r}, {self._secret!r})"
-
-
-def _parse_address(address: str, service: str) -> httpx.URL:
-    shown = re.sub(r"//[^/@]*@", "//***@", address)  # never echo a password
-    problem = f"{service} address {shown!r} is not an http:// or https:// URL"
-    try:
-        url = httpx.URL(address.rstrip("/")) if "://" in address else None
-    except httpx.InvalidURL:
-        url = None
-    if url is None or url.scheme not in ("http", "https") or not url.host:
-        raise ConfigError(f"{problem}; set it like http://127.0.0.1:4646.")
-    return url
-
-
-def _ssl_failure(exc: BaseException) -> ssl.SSLError | ssl.CertificateError | None:
-    """The TLS error httpx wrapped, if any (it raises ConnectError with it as cause)."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, (ssl.SSLError, ssl.CertificateError)):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
+EventHooks = Mapping[str, Sequence[Callable[..., Any]]]
 
 
 class HttpClient:
@@ -131,41 +73,57 @@ class HttpClient:
         region: str | None = None,
         namespace: str | None = None,
         verify: ssl.SSLContext | bool = True,
+        server_name: str | None = None,
+        basic_auth: Secret | None = None,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         transport: httpx.AsyncBaseTransport | None = None,
+        event_hooks: EventHooks | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
     ) -> None:
         # First, so no plain-text secret stays in a local that a traceback could show.
         secret = token if isinstance(token, Secret) or token is None else Secret(token)
         del token
-        url = _parse_address(address, service)
-        # user:password in the address (allowed by NOMAD_ADDR) becomes basic auth for a
-        # proxy, and is dropped from the address that messages and the header show.
-        basic = httpx.BasicAuth(url.username, url.password) if url.userinfo else None
-        url = url.copy_with(userinfo=b"")
-        self.address = str(url)
+        url, uds, url_basic = parse_address(address, service)
+        self.address = f"unix://{uds}" if uds else str(url)
         self.service = service
         self.region = region
         self.namespace = namespace
         self.index_header = index_header
         self.timeout_s = timeout_s
+        self.server_name = server_name
+        self.ssl_context = verify if isinstance(verify, ssl.SSLContext) else None
         self._token = secret
+        self._basic = basic_auth or url_basic
         self._sleep = sleep
         self._rng = rng or random.Random()
+        # httpx has no client-wide extensions; every request carries this one.
+        self._extensions = {"sni_hostname": server_name} if server_name else {}
+        if transport is None and uds is not None:
+            transport = httpx.AsyncHTTPTransport(uds=uds, verify=verify)
         self._http = httpx.AsyncClient(
-            base_url=self.address,
-            auth=_TokenAuth(token_header, self._token, basic),
+            base_url=url,
+            auth=RequestAuth(token_header, self._token, self._basic),
             verify=verify,
             transport=transport,
             # Proxies from the environment would surprise people pointing at 127.0.0.1.
             trust_env=False,
             headers={"Accept": "application/json", "User-Agent": "nomtui"},
+            event_hooks={k: list(v) for k, v in (event_hooks or {}).items()},
         )
 
     def __repr__(self) -> str:
         token = "***" if self._token else None
         return f"{type(self).__name__}(address={self.address!r}, token={token})"
+
+    @property
+    def token(self) -> Secret | None:
+        """For other transports (the exec WebSocket) that must send the same token."""
+        return self._token
+
+    @property
+    def basic_auth(self) -> Secret | None:
+        return self._basic
 
     @property
     def has_token(self) -> bool:
@@ -188,20 +146,87 @@ class HttpClient:
     def _secret_text(self) -> str | None:
         return self._token.reveal() if self._token else None
 
+    def _timeout(self, read_s: float | None) -> httpx.Timeout:
+        return httpx.Timeout(read_s, connect=CONNECT_TIMEOUT_S)
+
+    def _transport_error(self, exc: httpx.HTTPError, path: str, read_s: float) -> NomtuiError:
+        return transport_error(
+            exc,
+            address=self.address,
+            service=self.service,
+            path=path,
+            read_s=read_s,
+            secret=self._secret_text(),
+        )
+
+    def _check(
+        self,
+        resp: httpx.Response,
+        path: str,
+        namespace: str | None,
+        *,
+        json: bool = True,
+        allow: Collection[int] = (),
+    ) -> None:
+        """Raise the mapped error unless `resp` is a (JSON, when `json`) success."""
+        shown = shown_path(path, namespace)
+        ok = 200 <= resp.status_code < 300 or (resp.status_code in allow and is_json(resp))
+        if not ok:
+            raise status_error(
+                resp,
+                address=self.address,
+                service=self.service,
+                path=shown,
+                secret=self._secret_text(),
+            )
+        if json and not is_json(resp):
+            reason = f"content type {content_type(resp) or 'missing'}, not JSON"
+            raise BadResponse(self.address, shown, reason, service=self.service)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        body: Any = None,
+        timeout_s: float | None = None,
+        allow: Collection[int] = (),
+    ) -> httpx.Response:
+        """Send one request and return its checked answer (2xx, or a JSON one in `allow`).
+
+        `body` is encoded as JSON when not None. Every failure is a `NomtuiError`.
+        """
+        read = timeout_s if timeout_s is not None else self.timeout_s
+        query = self._params(params)
+        content = msgspec.json.encode(body) if body is not None else None
+        headers = {"Content-Type": "application/json"} if content is not None else None
+        error: NomtuiError | None = None
+        try:
+            resp = await self._http.request(
+                method,
+                path,
+                params=query,
+                content=content,
+                headers=headers,
+                timeout=self._timeout(read),
+                extensions=self._extensions,
+            )
+        except httpx.HTTPError as exc:
+            error = self._transport_error(exc, path, read)
+        if error is not None:
+            raise error
+        # Only a namespace the caller named is worth showing: node and allocation paths
+        # carry the client's default one, which does not matter for them.
+        self._check(resp, path, (params or {}).get("namespace"), allow=allow)
+        return resp
+
     async def get_raw(
         self, path: str, params: Mapping[str, str] | None = None, *, timeout_s: float | None = None
     ) -> tuple[bytes, int]:
         """GET `path`; the JSON body undecoded and the index header (0 when absent)."""
-        read = timeout_s if timeout_s is not None else self.timeout_s
-        timeout = httpx.Timeout(read, connect=min(10.0, read))
-        try:
-            resp = await self._http.get(path, params=self._params(params), timeout=timeout)
-        except httpx.HTTPError as exc:
-            # `from None`: the httpx chain's frames hold the request, whose headers carry
-            # the token, and Textual prints tracebacks with locals.
-            raise self._transport_error(exc, path, read) from None
-        self._check(resp, path)
-        return resp.content, self._index(resp, path)
+        resp = await self.request("GET", path, params, timeout_s=timeout_s)
+        return resp.content, self.index_of(resp, path)
 
     async def get_json(self, path: str, params: Mapping[str, str] | None = None) -> tuple[Any, int]:
         """GET `path`; the decoded JSON (untyped) and the index header."""
@@ -213,58 +238,65 @@ class HttpClient:
     ) -> tuple[T, int]:
         """GET `path`; the body decoded into `type_` and the index header."""
         raw, index = await self.get_raw(path, params)
-        return self.decode(raw, type_, path), index
+        value: T = self.decode(raw, type_, path)
+        return value, index
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        type_: type[T],
+        body: Any = None,
+        params: Mapping[str, str] | None = None,
+    ) -> T:
+        """A write (PUT/POST/DELETE): the answer decoded into `type_`."""
+        resp = await self.request(method, path, params, body=body)
+        value: T = self.decode(resp.content, type_, path)
+        return value
+
+    async def paginate(
+        self,
+        path: str,
+        item: type[T],
+        params: Mapping[str, str] | None = None,
+        *,
+        per_page: int,
+    ) -> tuple[list[T], int]:
+        """Every page of a list (`per_page` items a request); the items and the highest index.
+
+        Follows `X-Nomad-NextToken` as the Go client does: copied verbatim, never parsed.
+        """
+        query = dict(params or {})
+        query["per_page"] = str(per_page)
+        items: list[T] = []
+        index = 0
+        seen: set[str] = set()
+        while True:
+            resp = await self.request("GET", path, query)
+            items.extend(self.decode(resp.content, list[item], path))  # type: ignore[valid-type]
+            index = max(index, self.index_of(resp, path))
+            token = resp.headers.get(NEXT_TOKEN_HEADER)
+            if not token:
+                return items, index
+            if token in seen:  # a server that hands out the same page forever
+                reason = f"{NEXT_TOKEN_HEADER} repeats {token!r}"
+                raise BadResponse(self.address, path, reason, service=self.service)
+            seen.add(token)
+            query["next_token"] = token
 
     def decode(self, raw: bytes, type_: Any, path: str) -> Any:
+        problem: ModelError | None = None
         try:
-            return msgspec.json.decode(raw, type=type_)
-        except msgspec.DecodeError as exc:  # ValidationError is a subclass
-            raise BadResponse(self.address, path, str(exc), service=self.service) from None
+            return decode(type_, raw)
+        except ModelError as exc:
+            problem = exc
+        assert problem is not None
+        detail = problem.detail[:1].lower() + problem.detail[1:]
+        reason = f"{problem.path} does not fit {problem.target}: {detail}"
+        # Raised here, not in the except block, so the error carries no __context__.
+        raise BadResponse(self.address, shown_path(path, None), reason, service=self.service)
 
-    # -- failure mapping ------------------------------------------------------------------
-
-    def _transport_error(self, exc: httpx.HTTPError, path: str, read_s: float) -> NomtuiError:
-        addr, svc = self.address, self.service
-        if isinstance(exc, (httpx.InvalidURL, httpx.UnsupportedProtocol)):
-            return ConfigError(f"Cannot use {svc} address {addr} for {path}; fix the URL.")
-        tls = _ssl_failure(exc)
-        if tls is not None:
-            reason = getattr(tls, "reason", None) or type(tls).__name__
-            return TlsError(addr, str(reason).replace("_", " ").lower(), service=svc)
-        if isinstance(exc, httpx.ConnectTimeout):
-            return Unreachable(addr, "no connection within 10 s", service=svc)
-        if isinstance(exc, httpx.TimeoutException):
-            return Unreachable(addr, f"no answer within {read_s:g} s", service=svc)
-        if isinstance(exc, httpx.RemoteProtocolError):
-            return Unreachable(addr, "connection closed before the answer", service=svc)
-        reason = scrub(str(exc), self._secret_text()) or type(exc).__name__
-        return Unreachable(addr, reason, service=svc)
-
-    def _check(self, resp: httpx.Response, path: str) -> None:
-        status = resp.status_code
-        if 200 <= status < 300:
-            ctype = resp.headers.get("content-type", "").split(";")[0].strip().lower()
-            if ctype != "application/json" and not ctype.endswith("+json"):
-                reason = f"content type {ctype or 'missing'}, not JSON"
-                raise BadResponse(self.address, path, reason, service=self.service)
-            return
-        detail = scrub(resp.text, self._secret_text())
-        kw: dict[str, Any] = {"service": self.service}
-        addr = self.address
-        if status in (401, 403):
-            raise Unauthorized(addr, path, detail, status=status, **kw)
-        if status == 404:
-            raise NotFound(addr, path, detail, **kw)
-        if status == 409:
-            raise Conflict(addr, path, detail, **kw)
-        if 400 <= status < 500:
-            raise BadRequest(addr, path, detail, status=status, **kw)
-        if status >= 500:
-            raise ServerError(addr, path, detail, status=status, **kw)
-        # 1xx/3xx: a redirect usually means a login proxy, not Nomad.
-        raise BadResponse(addr, path, f"unexpected status {status}", **kw)
-
-    def _index(self, resp: httpx.Response, path: str) -> int:
+    def index_of(self, resp: httpx.Response, path: str) -> int:
         raw = resp.headers.get(self.index_header)
         if raw is None:
             return 0
@@ -274,9 +306,54 @@ class HttpClient:
             reason = f"{self.index_header} is not a number"
             raise BadResponse(self.address, path, reason, service=self.service) from None
 
+    # -- streams ----------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        read_timeout_s: float | None = None,
+    ) -> AsyncIterator[HttpStream]:
+        """An open streaming answer (2xx checked, body unread), for logs and events.
+
+        `read_timeout_s` bounds the silence between chunks (None: no bound); reading the
+        body through `HttpStream.chunks()`/`lines()` raises `StreamDropped` when it breaks.
+        """
+        query = self._params(params)
+        request = self._http.build_request(
+            method,
+            path,
+            params=query,
+            timeout=self._timeout(read_timeout_s),
+            extensions=self._extensions,
+        )
+        error: NomtuiError | None = None
+        try:
+            resp = await self._http.send(request, stream=True)
+            if not 200 <= resp.status_code < 300:
+                await resp.aread()
+        except httpx.HTTPError as exc:
+            error = self._transport_error(exc, path, read_timeout_s or 0.0)
+        if error is not None:
+            raise error
+        try:
+            self._check(resp, path, (params or {}).get("namespace"), json=False)
+            yield HttpStream(
+                resp,
+                address=self.address,
+                path=path,
+                service=self.service,
+                read_timeout_s=read_timeout_s,
+            )
+        finally:
+            await resp.aclose()
+
     # -- blocking-query watch ---------------------------------------------------------------
 
-    async def watch(
+    def watch(
         self,
         path: str,
         type_: type[T],
@@ -285,49 +362,23 @@ class HttpClient:
         wait_s: float = 60.0,
         min_interval_s: float = 0.5,
         backoff: Backoff | None = None,
-    ) -> AsyncIterator[Snapshot[T] | Retrying]:
-        """Yield a `Snapshot` whenever the answer changes, a `Retrying` after each failure.
+    ) -> AsyncGenerator[Snapshot[T] | Retrying, None]:
+        """Yield a `Snapshot` whenever the answer changes, a `Retrying` after each failure
+        (the loop and its rules: `nomtui.client.blocking.watch_loop`)."""
 
-        Runs until the consumer stops iterating (or cancels). A `ConfigError` is raised:
-        retrying cannot fix it. Any other `NomtuiError` is yielded as `Retrying` so a UI
-        can show "reconnecting"; the next answer after a failure is always yielded, even
-        when unchanged, so the UI learns the link is back.
-        """
-        wait_s = min(wait_s, MAX_WAIT_S)
-        backoff = backoff or Backoff(rng=self._rng)
-        limiter = RateLimiter(min_interval_s, sleep=self._sleep)
-        index = BlockingIndex()
-        last: bytes | None = None
-        attempt = 0
-        while True:
-            await limiter.acquire()
-            query = dict(params or {})
-            blocking = index.value > 0
-            if blocking:
-                query["index"] = str(index.value)
-                query["wait"] = go_duration(wait_s)
-            try:
-                raw, returned = await self.get_raw(
-                    path, query, timeout_s=blocking_timeout(wait_s) if blocking else None
-                )
-                value: T = self.decode(raw, type_, path)
-            except ConfigError:
-                raise
-            except NomtuiError as exc:
-                attempt += 1
-                delay = backoff.delay(attempt)
-                # The cluster may have restarted with lower indexes; blocking on the old
-                # one would hang for the whole wait, so ask afresh once it answers.
-                index.reset()
-                last = None
-                yield Retrying(exc, delay, attempt)
-                await self._sleep(delay)
-                continue
-            attempt = 0
-            index.observe(returned)
-            if raw != last:
-                last = raw
-                yield Snapshot(value, returned)
+        async def fetch(query: dict[str, str], timeout_s: float | None) -> tuple[T, bytes, int]:
+            raw, index = await self.get_raw(path, query, timeout_s=timeout_s)
+            value: T = self.decode(raw, type_, path)
+            return value, raw, index
+
+        return watch_loop(
+            fetch,
+            params,
+            wait_s=wait_s,
+            min_interval_s=min_interval_s,
+            backoff=backoff or Backoff(rng=self._rng),
+            sleep=self._sleep,
+        )
 
 
-__all__ = ["HttpClient", "Secret"]
+__all__ = ["DEFAULT_TIMEOUT_S", "NEXT_TOKEN_HEADER", "EventHooks", "HttpClient", "Secret"]

@@ -1,30 +1,64 @@
-"""`NomadClient`: typed access to the Nomad HTTP API.
+"""`NomadClient`: typed access to the Nomad HTTP API, one object per cluster.
 
-It grows by area: each area (jobs, allocations, nodes, ...) gets its own module of
-request functions over `HttpClient` once it is more than a few lines, and `NomadClient`
-keeps thin methods that call them, so callers hold one object per cluster.
+The methods live by area in their own modules (`jobs`, `job_writes`, `allocs`, `nodes`,
+`deployments`, `cluster`) as mixins over `NomadBase`; this module composes them and
+builds the HTTP base from settings. Reads return `nomtui.models`; `watch_*` methods
+return async iterators of `Snapshot`/`Retrying` built on blocking queries; writes refuse
+with `ReadOnlyRefused`, before any request, on a read-only cluster.
+
+    async with NomadClient.from_settings(settings.nomad, read_only=settings.read_only) as n:
+        jobs = await n.list_jobs()
 """
 
 from __future__ import annotations
 
-import ssl
-from collections.abc import AsyncIterator
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-import msgspec
-
-from nomtui.client.blocking import Retrying, Snapshot
-from nomtui.client.http import HttpClient, Secret
-from nomtui.errors import BadResponse
-from nomtui.models.cluster import AgentSelf
+from nomtui.client.allocs import AllocsApi
+from nomtui.client.base import Watch
+from nomtui.client.cluster import ClusterApi
+from nomtui.client.deployments import DeploymentsApi
+from nomtui.client.http import EventHooks, HttpClient
+from nomtui.client.job_writes import JobWritesApi
+from nomtui.client.jobs import JobsApi
+from nomtui.client.nodes import NodesApi
+from nomtui.client.tls import TlsOptions, ssl_context
+from nomtui.config.secret import Secret
 from nomtui.models.jobs import JobStub
+
+if TYPE_CHECKING:
+    from nomtui.config.model import NomadSettings
 
 DEFAULT_ADDRESS = "http://127.0.0.1:4646"
 
-JobsWatch = AsyncIterator[Snapshot[list[JobStub]] | Retrying]
+JobsWatch = Watch[list[JobStub]]
+
+WRITE_METHODS = frozenset(
+    {
+        "register_job",
+        "stop_job",
+        "revert_job",
+        "dispatch_job",
+        "periodic_force",
+        "scale_job",
+        "evaluate_job",
+        "set_job_stable",
+        "stop_allocation",
+        "restart_allocation",
+        "signal_allocation",
+        "promote_deployment",
+        "fail_deployment",
+        "pause_deployment",
+        "set_allocation_health",
+        "drain_node",
+        "set_eligibility",
+    }
+)
+"""Every method that changes the cluster; each refuses on a read-only client."""
 
 
-class NomadClient:
+class NomadClient(JobsApi, JobWritesApi, AllocsApi, NodesApi, DeploymentsApi, ClusterApi):
     """One Nomad cluster. Use as `async with NomadClient(addr, token) as nomad:`."""
 
     def __init__(
@@ -34,11 +68,64 @@ class NomadClient:
         *,
         region: str | None = None,
         namespace: str | None = None,
-        verify: ssl.SSLContext | bool = True,
+        tls: TlsOptions | None = None,
+        http_auth: Secret | None = None,
+        read_only: bool = False,
+        cluster: str | None = None,
+        event_hooks: EventHooks | None = None,
         http: HttpClient | None = None,
     ) -> None:
-        self.http = http or HttpClient(
-            address, token, region=region, namespace=namespace, verify=verify
+        """`namespace`/`region` are the defaults sent when a call names none; `cluster`
+        names the cluster in read-only refusals (the address when not given); `http`
+        replaces the whole HTTP base (tests, or sharing one between clients)."""
+        if http is None:
+            secure = address.lower().startswith("https://")
+            tls = tls or TlsOptions()
+            http = HttpClient(
+                address,
+                token,
+                region=region,
+                namespace=namespace,
+                # A plain http:// agent needs no CA; building a context would only
+                # fail on a CA setting meant for another cluster.
+                verify=ssl_context(tls) if secure else True,
+                server_name=tls.server_name if secure else None,
+                basic_auth=http_auth,
+                event_hooks=event_hooks,
+            )
+        del token
+        self.http = http
+        self.read_only = read_only
+        self.cluster = cluster or self.http.address
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: NomadSettings,
+        *,
+        read_only: bool = False,
+        cluster: str | None = None,
+        event_hooks: EventHooks | None = None,
+    ) -> NomadClient:
+        """A client for resolved settings (`nomtui.config.resolve(...).nomad`)."""
+        tls = TlsOptions(
+            ca_cert=settings.ca_cert,
+            ca_path=settings.ca_path,
+            client_cert=settings.client_cert,
+            client_key=settings.client_key,
+            server_name=settings.tls_server_name,
+            skip_verify=settings.skip_verify,
+        )
+        return cls(
+            settings.address,
+            settings.token,
+            region=settings.region,
+            namespace=settings.namespace,
+            tls=tls,
+            http_auth=settings.http_auth,
+            read_only=read_only,
+            cluster=cluster,
+            event_hooks=event_hooks,
         )
 
     @property
@@ -46,7 +133,8 @@ class NomadClient:
         return self.http.address
 
     def __repr__(self) -> str:
-        return f"NomadClient({self.http!r})"
+        mode = ", read_only" if self.read_only else ""
+        return f"NomadClient({self.http!r}{mode})"
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -62,55 +150,5 @@ class NomadClient:
     ) -> None:
         await self.aclose()
 
-    # -- status / agent -------------------------------------------------------------------
 
-    async def leader(self) -> str:
-        """`host:port` of the Raft leader's RPC address; "" when there is none."""
-        body, _ = await self.http.get("/v1/status/leader", str)
-        return body
-
-    async def agent_self(self) -> AgentSelf:
-        body, _ = await self.http.get("/v1/agent/self", AgentSelf)
-        return body
-
-    # -- jobs -----------------------------------------------------------------------------
-
-    async def list_jobs(self, namespace: str = "*") -> list[JobStub]:
-        """Job stubs of `namespace` (`*`: every namespace the token may read)."""
-        body, _ = await self.http.get("/v1/jobs", list[JobStub], {"namespace": namespace})
-        return _sorted_jobs(body)
-
-    async def watch_jobs(
-        self, namespace: str = "*", *, wait_s: float = 60.0, min_interval_s: float = 0.5
-    ) -> JobsWatch:
-        """Job lists as they change, from blocking queries; `Retrying` while it cannot.
-
-        Lists are sorted by (namespace, ID), as the Go client sorts them.
-        """
-        watch = self.http.watch(
-            "/v1/jobs",
-            list[JobStub],
-            {"namespace": namespace},
-            wait_s=wait_s,
-            min_interval_s=min_interval_s,
-        )
-        async for update in watch:
-            if isinstance(update, Snapshot):
-                yield Snapshot(_sorted_jobs(update.value), update.index)
-            else:
-                yield update
-
-
-def _sorted_jobs(jobs: list[JobStub]) -> list[JobStub]:
-    return sorted(jobs, key=lambda j: (j.Namespace, j.ID))
-
-
-def decode_jobs(raw: bytes, address: str = DEFAULT_ADDRESS) -> list[JobStub]:
-    """Decode a `/v1/jobs` body (for fixtures and tools that already hold the bytes)."""
-    try:
-        return msgspec.json.decode(raw, type=list[JobStub])
-    except msgspec.DecodeError as exc:
-        raise BadResponse(address, "/v1/jobs", str(exc)) from None
-
-
-__all__ = ["DEFAULT_ADDRESS", "JobsWatch", "NomadClient", "decode_jobs"]
+__all__ = ["DEFAULT_ADDRESS", "WRITE_METHODS", "JobsWatch", "NomadClient"]

@@ -28,6 +28,11 @@ SERVER_SERF_PORT = 4648
 SEARCH_LIMIT = 20
 
 
+def by_create_index(obj: Json) -> str:
+    """A paging token that sorts like the list (newest first), so pages never skip items."""
+    return f"{obj['CreateIndex']:020d}.{obj['ID']}"
+
+
 def node_ip(node: Json) -> str:
     return str(node["HTTPAddr"]).rsplit(":", 1)[0]
 
@@ -92,7 +97,9 @@ def add_routes(app: web.Application, sim: Sim) -> None:
                 if in_namespace(d, ns) and d["ID"].startswith(prefix)
             ]
             deps.sort(key=lambda d: d["CreateIndex"], reverse=True)
-            page, token = paginate(request, apply_filter(request, deps), lambda d: d["ID"])
+            page, token = paginate(
+                request, apply_filter(request, deps), by_create_index, descending=True
+            )
             if token:
                 request[NEXT_TOKEN] = token
             return page, state.table_index["deployment"]
@@ -142,7 +149,9 @@ def add_routes(app: web.Application, sim: Sim) -> None:
                 and (status is None or e["Status"] == status)
             ]
             evals.sort(key=lambda e: e["CreateIndex"], reverse=True)
-            page, token = paginate(request, apply_filter(request, evals), lambda e: e["ID"])
+            page, token = paginate(
+                request, apply_filter(request, evals), by_create_index, descending=True
+            )
             if token:
                 request[NEXT_TOKEN] = token
             return page, state.table_index["evals"]

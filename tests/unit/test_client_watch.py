@@ -169,3 +169,15 @@ async def test_watch_raises_config_errors() -> None:
     async with NomadClient(http=HttpClient(ADDR, transport=httpx.MockTransport(bad))) as client:
         with pytest.raises(ConfigError):
             await _take(client, 1)
+
+
+async def test_closing_a_watch_stops_its_requests() -> None:
+    script = Script(_ok(5, "a"), _ok(6, "b"), _ok(7, "c"))
+    slept: list[float] = []
+    async with _nomad(script, slept) as client:
+        watch = client.watch_jobs(wait_s=30, min_interval_s=0)
+        first = await anext(watch)
+        await watch.aclose()
+        with pytest.raises(StopAsyncIteration):
+            await anext(watch)
+    assert isinstance(first, Snapshot) and len(script.requests) == 1
