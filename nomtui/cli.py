@@ -8,7 +8,6 @@ exit code, never a traceback.
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import ipaddress
 import shlex
@@ -106,7 +105,7 @@ def cli(
     consul_token: str | None,
 ) -> None:
     """The operator's cockpit for Nomad + Consul, in the terminal."""
-    from nomtui.config import Flags
+    from nomtui.config.model import Flags
 
     ctx.obj = Flags(
         addr=addr,
@@ -125,6 +124,12 @@ def cli(
     )
     if ctx.invoked_subcommand is None:
         click.echo(ctx.get_help())
+
+
+def _register_commands() -> None:
+    from nomtui.commands import register
+
+    register(cli)
 
 
 # -- nomtui config -----------------------------------------------------------------------
@@ -249,6 +254,8 @@ def sim(
         data_dir=data_dir,
         faults=faults,
     )
+    import asyncio
+
     try:
         asyncio.run(_serve_sim(config, host, port, consul_port))
     except KeyboardInterrupt:
@@ -257,6 +264,8 @@ def sim(
 
 
 async def _serve_sim(config: SimConfig, host: str, port: int, consul_port: int) -> None:
+    import asyncio
+
     from nomtui.sim.server import Sim
 
     the_sim = Sim(config)
@@ -334,6 +343,10 @@ def demo(seed: int) -> None:
         runner.stop()
     if return_code:
         raise click.exceptions.Exit(return_code)
+
+
+# Commands that live in nomtui/commands/ join the group once it is fully defined.
+_register_commands()
 
 
 def main() -> None:

@@ -10,6 +10,8 @@ subcommands load it.
     for name, value, source in render(settings): ...
 """
 
+from typing import TYPE_CHECKING, Any
+
 from nomtui.config.model import (
     DEFAULT_BRANCHES,
     DEFAULT_CONSUL_ADDR,
@@ -20,9 +22,27 @@ from nomtui.config.model import (
     NomadSettings,
     Settings,
 )
-from nomtui.config.render import as_json, render
-from nomtui.config.resolver import resolve
 from nomtui.config.secret import Secret, split_basic_auth
+
+if TYPE_CHECKING:
+    from nomtui.config.display import as_json, render
+    from nomtui.config.resolver import resolve
+
+# Resolution pulls in TOML, git and file handling; commands that only need `Flags`
+# (every command, through the group callback) should not pay for it at start-up.
+_LAZY = {"as_json": "display", "render": "display", "resolve": "resolver"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nomtui.config' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"nomtui.config.{module}"), name)
+    globals()[name] = value
+    return globals()[name]
+
 
 __all__ = [
     "DEFAULT_BRANCHES",
