@@ -22,8 +22,11 @@ from nomtui import __version__
 from nomtui.errors import ConfigError, NomtuiError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from nomtui.config import Flags
     from nomtui.sim.server import Sim, SimConfig
+    from nomtui.store import Store
 
 
 class NomtuiGroup(click.Group):
@@ -123,7 +126,11 @@ def cli(
         consul_token=consul_token,
     )
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            _open_cluster(ctx.obj)
+        else:
+            # No terminal to draw on (a pipe, a script, CI): show what can be done instead.
+            click.echo(ctx.get_help())
 
 
 def _register_commands() -> None:
@@ -318,31 +325,70 @@ def _print_exports(the_sim: Sim, seed: int) -> None:
 
 @cli.command()
 @click.option("--seed", type=click.IntRange(min=0), default=42, show_default=True)
-def demo(seed: int) -> None:
+@click.pass_obj
+def demo(flags: Flags, seed: int) -> None:
     """Open the UI on a simulated cluster that runs inside this process."""
-    from nomtui.client.nomad import NomadClient
     from nomtui.config.secret import Secret
     from nomtui.sim.server import SimConfig, SimThread
 
     runner = SimThread(SimConfig(seed=seed))
-    return_code = 0
     try:
         the_sim = runner.start()
-        addr, token = the_sim.nomad_addr, Secret(the_sim.management_token)
+        nomad_addr, consul_addr = the_sim.nomad_addr, the_sim.consul_addr
+        token = Secret(the_sim.management_token)
 
-        from nomtui.tui.app import NomtuiApp  # Textual only now: keeps --help fast.
+        def store() -> Store:
+            from nomtui.client.consul import ConsulClient
+            from nomtui.client.nomad import NomadClient
+            from nomtui.store import Store
 
-        app = NomtuiApp(
-            client_factory=lambda: NomadClient(addr, token),
-            address=addr,
-            label=f"demo, seed {seed}",
-        )
-        app.run()
-        return_code = app.return_code or 0
+            nomad = NomadClient(nomad_addr, token, read_only=flags.read_only, cluster="demo")
+            return Store(nomad, ConsulClient(consul_addr, None), read_only=flags.read_only)
+
+        _run_tui(store, address=nomad_addr, label=f"demo, seed {seed}", namespace="*")
     finally:
         runner.stop()
-    if return_code:
-        raise click.exceptions.Exit(return_code)
+
+
+def _run_tui(
+    store_factory: Callable[[], Store], *, address: str, label: str, namespace: str
+) -> None:
+    from nomtui.tui.app import NomtuiApp  # Textual only now: keeps one-shots fast.
+
+    app = NomtuiApp(store_factory, address=address, label=label, namespace=namespace)
+    app.run()
+    if app.return_code:
+        raise click.exceptions.Exit(app.return_code)
+
+
+def _open_cluster(flags: Flags) -> None:
+    """`nomtui` with no command: the UI on the cluster the settings point at."""
+    from nomtui.config import resolve
+
+    settings = resolve(flags)
+    for warning in settings.warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+    def store() -> Store:
+        from nomtui.client.consul import ConsulClient
+        from nomtui.client.nomad import NomadClient
+        from nomtui.store import Store
+
+        nomad = NomadClient.from_settings(
+            settings.nomad, read_only=settings.read_only, cluster=settings.cluster
+        )
+        consul = ConsulClient.from_settings(settings.consul)
+        return Store(nomad, consul, read_only=settings.read_only, cluster=settings.cluster)
+
+    label = settings.cluster or ""
+    if settings.read_only:
+        label = f"{label} (read-only)".strip()
+    _run_tui(
+        store,
+        address=settings.nomad.address,
+        label=label,
+        namespace=settings.nomad.namespace or "*",
+    )
 
 
 # Commands that live in nomtui/commands/ join the group once it is fully defined.

@@ -20,12 +20,13 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from nomtui.client.nomad import NomadClient
 from nomtui.errors import NomtuiError
-from nomtui.tui.header import ClusterStatus, ConnectionChanged, ConnectionState
-from nomtui.tui.screens.jobs import Clock, JobsScreen
+from nomtui.store import ClusterView, Store
+from nomtui.tui.header import ClusterStatus, ConnectionChanged
+from nomtui.tui.screens.base import Clock
+from nomtui.tui.screens.jobs import JobsScreen
 
-ClientFactory = Callable[[], NomadClient]
+StoreFactory = Callable[[], Store]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -69,72 +70,65 @@ class NomtuiApp(App[None]):
 
     def __init__(
         self,
-        client_factory: ClientFactory,
+        store_factory: StoreFactory,
         *,
         address: str = "",
         label: str = "",
         clock: Clock = time.time_ns,
         namespace: str = "*",
-        wait_s: float = 60.0,
         keymap: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__()
-        self._client_factory = client_factory
-        self._client: NomadClient | None = None
+        self._store_factory = store_factory
+        self._store: Store | None = None
         self.clock = clock
         self.namespace = namespace
-        self.wait_s = wait_s
         self._keymap = dict(keymap or {})
         self.set_reactive(NomtuiApp.cluster, ClusterStatus(address=address, label=label))
 
     @property
-    def client(self) -> NomadClient:
-        if self._client is None:
+    def store(self) -> Store:
+        if self._store is None:
             # Made on first use, inside the app's event loop, which httpx binds to.
-            self._client = self._client_factory()
+            self._store = self._store_factory()
             if not self.cluster.address:
-                self.cluster = replace(self.cluster, address=self._client.address)
-        return self._client
+                self.cluster = replace(self.cluster, address=self._store.nomad.address)
+        return self._store
 
     def on_mount(self) -> None:
         if self._keymap:
             self.set_keymap(self._keymap)
         try:
-            client = self.client
+            store = self.store
         except NomtuiError as exc:
             # A bad address or setting: say so in one line rather than crash with a
             # traceback (whose locals could include settings).
             self.exit(return_code=1, message=f"Error: {exc.message}")
             return
-        self.push_screen(
-            JobsScreen(client, clock=self.clock, namespace=self.namespace, wait_s=self.wait_s)
-        )
-        self.fetch_cluster_info()
+        self.push_screen(JobsScreen(store, clock=self.clock, namespace=self.namespace))
+        self.follow_cluster()
 
     async def on_unmount(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
+        if self._store is not None:
+            await self._store.aclose()
+            await self._store.nomad.aclose()
+            if self._store.consul is not None:
+                await self._store.consul.aclose()
 
     @work(exclusive=True, group="cluster-info")
-    async def fetch_cluster_info(self) -> None:
-        """Leader and agent facts for the header; refreshed whenever the link comes back."""
-        try:
-            leader = await self.client.leader()
-            agent = await self.client.agent_self()
-        except NomtuiError:
-            # The jobs watch reports the same failure in the header; a second, louder
-            # report here would only repeat it. The next reconnect fetches again.
-            self.cluster = replace(self.cluster, leader="")
-            return
-        self.cluster = replace(
-            self.cluster, leader=leader, region=agent.region, version=agent.version
-        )
+    async def follow_cluster(self) -> None:
+        """Leader, region and version for the header, from the store's cluster view."""
+        async with self.store.subscribe(ClusterView()) as states:
+            async for state in states:
+                data = state.data
+                if data is None:
+                    continue
+                self.cluster = replace(
+                    self.cluster, leader=data.leader, region=data.region, version=data.version
+                )
 
     def on_connection_changed(self, message: ConnectionChanged) -> None:
-        was_live = self.cluster.state is ConnectionState.LIVE
         self.cluster = replace(self.cluster, state=message.state, detail=message.detail)
-        if message.state is ConnectionState.LIVE and not was_live:
-            self.fetch_cluster_info()
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
@@ -150,4 +144,4 @@ class NomtuiApp(App[None]):
         self.push_screen(HelpScreen(rows))
 
 
-__all__ = ["ClientFactory", "HelpScreen", "NomtuiApp"]
+__all__ = ["HelpScreen", "NomtuiApp", "StoreFactory"]

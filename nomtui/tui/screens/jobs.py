@@ -1,57 +1,41 @@
-"""The Jobs screen: every job of the cluster in one table, kept live by a blocking watch.
+"""The Jobs screen: every job of the cluster in one table, kept live by the store.
 
-A worker iterates `NomadClient.watch_jobs` and posts `JobsUpdated` (and
-`ConnectionChanged` to the app); nothing here polls. The table is keyed by
-`namespace/ID` and updated in place, so the cursor stays on the same job and the view
+The store's `JobsView` is fed by a blocking watch; nothing here polls. The table is keyed
+by `namespace/ID` and updated in place, so the cursor stays on the same job and the view
 does not jump when jobs come, go or change.
 """
 
 from __future__ import annotations
 
-import re
 import time
-from collections.abc import Callable, Sequence
+from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import Footer, Input
 
-from nomtui.client.blocking import Retrying
-from nomtui.client.nomad import NomadClient
-from nomtui.errors import NomtuiError
 from nomtui.models.jobs import JobStub
 from nomtui.sanitize import clean
-from nomtui.tui.header import ClusterHeader, ConnectionChanged, ConnectionState
+from nomtui.store import JobsView, Store
+from nomtui.tui.header import ClusterHeader
+from nomtui.tui.screens.base import Clock, StoreScreen, ViewUpdated
+from nomtui.tui.widgets.live_table import Column, LiveTable
 
-Clock = Callable[[], int]
-"""Unix time in nanoseconds; injected so ages are stable in tests and snapshots."""
-
-COLUMNS: tuple[tuple[str, str], ...] = (
-    ("Name", "name"),
-    ("Namespace", "namespace"),
-    ("Type", "type"),
-    ("Status", "status"),
-    ("Groups", "groups"),
-    ("Allocs R/P/F", "allocs"),
-    ("Submitted", "submitted"),
+COLUMNS = (
+    Column("Name", "name"),
+    Column("Namespace", "namespace"),
+    Column("Type", "type"),
+    Column("Status", "status"),
+    Column("Groups", "groups"),
+    Column("Allocs R/P/F", "allocs", numeric=True),
+    Column("Submitted", "submitted"),
 )
 AGE_REFRESH_S = 5.0
 """How often the Submitted column is re-rendered locally (no request is made)."""
 
 _STATUS_STYLE = {"running": "green", "pending": "yellow", "dead": "dim", "stopped": "dim"}
-
-
-class JobsUpdated(Message):
-    """The watch delivered a new job list (sorted by namespace, then ID)."""
-
-    def __init__(self, jobs: Sequence[JobStub], index: int) -> None:
-        super().__init__()
-        self.jobs = tuple(jobs)
-        self.index = index
 
 
 def format_age(seconds: float) -> str:
@@ -95,26 +79,7 @@ def job_cells(job: JobStub, now_ns: int) -> tuple[Text, ...]:
     )
 
 
-class RowFilter:
-    """A case-insensitive regex over a row's text; an invalid regex matches literally."""
-
-    def __init__(self, pattern: str = "") -> None:
-        self.pattern = pattern
-        try:
-            self._regex = re.compile(pattern, re.IGNORECASE)
-            self.valid = True
-        except re.error:
-            self._regex = re.compile(re.escape(pattern), re.IGNORECASE)
-            self.valid = False
-
-    def matches(self, job: JobStub, cells: Sequence[Text]) -> bool:
-        if not self.pattern:
-            return True
-        haystack = " ".join([clean(job.ID), *(c.plain for c in cells)])
-        return self._regex.search(haystack) is not None
-
-
-class JobsScreen(Screen[None]):
+class JobsScreen(StoreScreen):
     """All jobs; `/` filters, the cursor follows its job across updates."""
 
     # The table, not the (hidden) filter box: keys like `q` must reach the bindings.
@@ -125,7 +90,7 @@ class JobsScreen(Screen[None]):
             "filter",
             "Filter",
             id="jobs.filter",
-            tooltip="Show only the jobs whose row matches a regular expression",
+            tooltip="Show only the jobs whose row matches a regular expression (! inverts)",
         ),
         Binding(
             "escape",
@@ -137,122 +102,42 @@ class JobsScreen(Screen[None]):
         ),
     ]
 
-    def __init__(
-        self,
-        client: NomadClient,
-        *,
-        clock: Clock = time.time_ns,
-        namespace: str = "*",
-        wait_s: float = 60.0,
-    ) -> None:
-        super().__init__()
-        self.client = client
-        self.clock = clock
+    def __init__(self, store: Store, *, clock: Clock = time.time_ns, namespace: str = "*") -> None:
+        super().__init__(store, clock=clock)
         self.namespace = namespace
-        self.wait_s = wait_s
         self.jobs: dict[str, JobStub] = {}
         self.index = 0
         """Raft index of the data on screen."""
-        self.row_filter = RowFilter()
-        self._cells: dict[str, tuple[Text, ...]] = {}
-        self._state = ConnectionState.CONNECTING
-        self._detail = ""
 
     def compose(self) -> ComposeResult:
         yield ClusterHeader()
         yield Input(
-            placeholder="filter: regular expression, Enter to keep, Esc to clear", id="filter"
+            placeholder="filter: regular expression (! inverts), Enter to keep, Esc to clear",
+            id="filter",
         )
-        yield DataTable(id="jobs", cursor_type="row", zebra_stripes=True)
+        yield LiveTable(COLUMNS, id="jobs", default_sort=("namespace", "name"))
         yield Footer()
 
     @property
-    def table(self) -> DataTable[Text]:
-        return self.query_one("#jobs", DataTable)
+    def table(self) -> LiveTable:
+        return self.query_one("#jobs", LiveTable)
 
     def on_mount(self) -> None:
-        for label, key in COLUMNS:
-            self.table.add_column(label, key=key)
         self.table.focus()
-        self.watch_jobs()
+        self.follow(JobsView(self.namespace))
         self.set_interval(AGE_REFRESH_S, self.refresh_rows)
 
-    # -- data -----------------------------------------------------------------------------
-
-    @work(exclusive=True, group="jobs-watch")
-    async def watch_jobs(self) -> None:
-        watch = self.client.watch_jobs(self.namespace, wait_s=self.wait_s)
-        try:
-            async for update in watch:
-                if isinstance(update, Retrying):
-                    self._set_state(ConnectionState.RECONNECTING, update.error.message)
-                    continue
-                self._set_state(ConnectionState.LIVE)
-                self.post_message(JobsUpdated(update.value, update.index))
-        except NomtuiError as exc:
-            # Only errors a retry cannot fix get here (the watch retries the rest).
-            self._set_state(ConnectionState.FAILED, exc.message)
-            self.notify(exc.message, title=exc.title, severity="error", timeout=30)
-
-    def _set_state(self, state: ConnectionState, detail: str = "") -> None:
-        # Only transitions (and new reasons) go to the app: one message per change, not
-        # one per retry or per snapshot.
-        if state is self._state and detail == self._detail:
+    def on_view_updated(self, message: ViewUpdated[Any]) -> None:
+        data = message.state.data
+        if data is None:
             return
-        self._state = state
-        self._detail = detail
-        self.app.post_message(ConnectionChanged(state, detail))
-
-    def on_jobs_updated(self, message: JobsUpdated) -> None:
-        self.jobs = {job.key: job for job in message.jobs}
-        self.index = message.index
+        self.jobs = dict(data)
+        self.index = message.state.index
         self.refresh_rows()
 
     def refresh_rows(self) -> None:
-        """Bring the table in line with `self.jobs` and the filter, in place."""
         now = self.clock()
-        wanted: dict[str, tuple[Text, ...]] = {}
-        for key, job in self.jobs.items():
-            cells = job_cells(job, now)
-            if self.row_filter.matches(job, cells):
-                wanted[key] = cells
-        table = self.table
-        cursor_key, cursor_offset = self._cursor_anchor()
-        for key in [k for k in self._cells if k not in wanted]:
-            table.remove_row(key)
-            del self._cells[key]
-        added = False
-        for key, cells in wanted.items():
-            old = self._cells.get(key)
-            if old is None:
-                table.add_row(*cells, key=key)
-                added = True
-            else:
-                for (_, column), new, previous in zip(COLUMNS, cells, old, strict=True):
-                    if new != previous:
-                        table.update_cell(key, column, new)
-            self._cells[key] = cells
-        if added:
-            # Rows are appended; put them where they belong (namespace, then name).
-            table.sort("namespace", "name", key=lambda row: tuple(c.plain for c in row))
-        self._restore_cursor(cursor_key, cursor_offset)
-
-    def _cursor_anchor(self) -> tuple[str | None, int]:
-        """The job under the cursor and its distance from the top of the view."""
-        table = self.table
-        if not table.is_valid_coordinate(table.cursor_coordinate):
-            return None, 0
-        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
-        return row_key.value, table.cursor_row - round(table.scroll_y)
-
-    def _restore_cursor(self, key: str | None, offset: int) -> None:
-        table = self.table
-        if key is None or key not in self._cells:
-            return
-        row = table.get_row_index(key)
-        if row != table.cursor_row:
-            table.move_cursor(row=row, animate=False, scroll=False)
-            table.scroll_to(y=max(0, row - offset), animate=False, immediate=True)
+        self.table.set_rows({key: job_cells(job, now) for key, job in self.jobs.items()})
 
     # -- filter ---------------------------------------------------------------------------
 
@@ -270,15 +155,11 @@ class JobsScreen(Screen[None]):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.row_filter = RowFilter(event.value)
-        event.input.set_class(not self.row_filter.valid, "-invalid")
-        self.refresh_rows()
+        valid = self.table.set_filter(event.value)
+        event.input.set_class(not valid, "-invalid")
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
         if not event.value:
             event.input.display = False
         self.set_focus(self.table)
-
-
-__all__ = ["COLUMNS", "JobsScreen", "JobsUpdated", "RowFilter", "format_age", "job_cells"]
