@@ -11,10 +11,10 @@ import click
 
 def register(group: click.Group) -> None:
     """Add every command of this package to `group` (the `nomtui` group)."""
-    from nomtui.commands import repo, tunnel
+    from nomtui.commands import check, repo, resubmit, status, tables, tunnel, urls
 
-    repo.register(group)
-    tunnel.register(group)
+    for module in (repo, tunnel, status, urls, tables, check, resubmit):
+        module.register(group)
 
 
 __all__ = ["register"]

@@ -247,6 +247,10 @@ def finish(
             ts["Failed"] = status == "failed"
             ts["FinishedAt"] = rfc3339(txn.now_ns)
         sim.files.stop_task(alloc["ID"], name)
+    if status == "lost":
+        # the scheduler stops what a down node was running, as Nomad does
+        alloc["DesiredStatus"] = "stop"
+        alloc["DesiredDescription"] = "alloc is lost since its node is down"
     alloc["ClientStatus"] = status
     alloc["ClientDescription"] = {
         "complete": "All tasks have completed",
