@@ -25,8 +25,8 @@ function nom-sshn { nomtui sshn "$@"; }
 # Copy a local file into the running deploy, at the same place relative to the repo.
 function nom-cp { nomtui cp "$@"; }
 # Follow the `http` task's stdout / stderr.
-function nom-logs { nomtui logs "$@"; }
-function nom-logs-err { nomtui logs --stderr "$@"; }
+function nom-logs { nomtui logs -f "$@"; }
+function nom-logs-err { nomtui logs -f --stderr "$@"; }
 # Job status with health, then the allocation's status and resource use.
 function nom-status { nomtui status "$@"; }
 # The public URLs of every service job on the cluster.

@@ -11,9 +11,9 @@ import click
 
 def register(group: click.Group) -> None:
     """Add every command of this package to `group` (the `nomtui` group)."""
-    from nomtui.commands import check, repo, resubmit, status, tables, tunnel, urls
+    from nomtui.commands import check, cp, logs, repo, resubmit, ssh, status, tables, tunnel, urls
 
-    for module in (repo, tunnel, status, urls, tables, check, resubmit):
+    for module in (repo, tunnel, status, urls, tables, check, resubmit, logs, ssh, cp):
         module.register(group)
 
 

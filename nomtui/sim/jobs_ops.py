@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-import secrets
+import hashlib
 from typing import TYPE_CHECKING
 
 from nomtui.sim import deployments, emit, scheduler, shapes
@@ -302,7 +302,12 @@ def dispatch(sim: Sim, namespace: str, job_id: str, payload: str | None, meta: J
     if param.get("Payload") == "forbidden" and payload:
         raise ApiError(400, "Payload provided but forbidden by parameterized job")
     now = sim.clock.now_ns()
-    child = child_of(parent, f"{job_id}/dispatch-{now // 10**9}-{secrets.token_hex(4)}")
+    # derived from the request rather than from randomness, so a fixed clock always builds
+    # the same cluster (and the seeded ID sequence is not disturbed)
+    suffix = hashlib.sha1(f"{namespace}/{job_id}/{now}/{len(sim.state.jobs)}".encode()).hexdigest()[
+        :8
+    ]
+    child = child_of(parent, f"{job_id}/dispatch-{now // 10**9}-{suffix}")
     child.update(Dispatched=True, Payload=payload, Meta={**(parent.get("Meta") or {}), **meta})
     with sim.state.write() as txn:
         ev, child = register_in(sim, txn, child, triggered_by="job-register")
