@@ -351,43 +351,92 @@ def demo(flags: Flags, seed: int) -> None:
 
 
 def _run_tui(
-    store_factory: Callable[[], Store], *, address: str, label: str, namespace: str
+    store_factory: Callable[[], Store],
+    *,
+    address: str,
+    label: str,
+    namespace: str,
+    read_only: bool = False,
+    production: bool = False,
+    color: str | None = None,
+    keymap: dict[str, str] | None = None,
+    clusters: list[str] | None = None,
+    switch_cluster: Callable[[str], Any] | None = None,
 ) -> None:
     from nomtui.tui.app import NomtuiApp  # Textual only now: keeps one-shots fast.
 
-    app = NomtuiApp(store_factory, address=address, label=label, namespace=namespace)
+    app = NomtuiApp(
+        store_factory,
+        address=address,
+        label=label,
+        namespace=namespace,
+        read_only=read_only,
+        production=production,
+        color=color,
+        keymap=keymap,
+        clusters=clusters or (),
+        switch_cluster=switch_cluster,
+    )
     app.run()
     if app.return_code:
         raise click.exceptions.Exit(app.return_code)
 
 
 def _open_cluster(flags: Flags) -> None:
-    """`nomtui` with no command: the UI on the cluster the settings point at."""
-    from nomtui.config import resolve
+    """`nomtui` with no command: the UI on the cluster the settings point at.
+
+    `:cluster NAME` in the UI resolves the settings again for that cluster, without the
+    connection flags of this command line (an --addr meant for one cluster must not follow
+    the operator to another); --read-only stays, as it can only make things safer.
+    """
+    from nomtui.config import Flags, Settings, resolve
+    from nomtui.config import clusters as cluster_file
 
     settings = resolve(flags)
     for warning in settings.warnings:
         click.echo(f"warning: {warning}", err=True)
+    config = cluster_file.load(settings.config_file, str(settings.config_file), Path.home())
+    names = sorted(config.clusters) if config is not None else []
 
-    def store() -> Store:
-        from nomtui.client.consul import ConsulClient
-        from nomtui.client.nomad import NomadClient
-        from nomtui.store import Store
+    def store_for(chosen: Settings) -> Callable[[], Store]:
+        def store() -> Store:
+            from nomtui.client.consul import ConsulClient
+            from nomtui.client.nomad import NomadClient
+            from nomtui.store import Store
 
-        nomad = NomadClient.from_settings(
-            settings.nomad, read_only=settings.read_only, cluster=settings.cluster
+            nomad = NomadClient.from_settings(
+                chosen.nomad, read_only=chosen.read_only, cluster=chosen.cluster
+            )
+            consul = ConsulClient.from_settings(chosen.consul)
+            return Store(nomad, consul, read_only=chosen.read_only, cluster=chosen.cluster)
+
+        return store
+
+    def switch(name: str) -> Any:
+        from nomtui.tui.app import ClusterTarget
+
+        chosen = resolve(Flags(cluster=name, read_only=flags.read_only))
+        return ClusterTarget(
+            store_factory=store_for(chosen),
+            address=chosen.nomad.address,
+            label=chosen.cluster or name,
+            namespace=chosen.nomad.namespace or "*",
+            read_only=chosen.read_only,
+            production=chosen.production,
+            color=chosen.color,
         )
-        consul = ConsulClient.from_settings(settings.consul)
-        return Store(nomad, consul, read_only=settings.read_only, cluster=settings.cluster)
 
-    label = settings.cluster or ""
-    if settings.read_only:
-        label = f"{label} (read-only)".strip()
     _run_tui(
-        store,
+        store_for(settings),
         address=settings.nomad.address,
-        label=label,
+        label=settings.cluster or "",
         namespace=settings.nomad.namespace or "*",
+        read_only=settings.read_only,
+        production=settings.production,
+        color=settings.color,
+        keymap=settings.keys,
+        clusters=names,
+        switch_cluster=switch if names else None,
     )
 
 

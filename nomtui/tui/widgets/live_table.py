@@ -136,7 +136,7 @@ class LiveTable(DataTable[Text]):
             else:
                 for column, new, previous in zip(self.spec, cells, old, strict=True):
                     if new != previous:
-                        self.update_cell(key, column.key, new)
+                        self.update_cell(key, column.key, new, update_width=True)
             self._shown[key] = cells
         if added and self.sort_columns:
             self._sort()
