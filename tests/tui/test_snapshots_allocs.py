@@ -129,7 +129,9 @@ def test_logs_both_streams_searched_and_paused(snap_compare: SnapCompare, sim_th
             total += len(texts)
             await until(pilot, lambda n=total: len(log.buffer) == n)  # type: ignore[misc]
         await pilot.press("slash", *"error", "enter")
-        await pilot.pause(0.1)
+        # let the search highlight and the pause marker settle, even on a loaded machine
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause(0.5)
 
     assert snap_compare(app, terminal_size=(120, 36), run_before=loaded)
 
