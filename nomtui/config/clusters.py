@@ -8,7 +8,7 @@
     main = "dev"                             # "" switches a branch's mapping off
 
     [keys]                                   # binding id -> key, applied by the TUI
-    quit = "ctrl+q"
+    "app.quit" = "ctrl+q"
 
     [clusters.prod]
     address = "https://nomad.prod.example:4646"
