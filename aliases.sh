@@ -43,9 +43,11 @@ function nom-tunnel { nomtui tunnel "$@"; }
 # Deployment checks over the cluster's jobs.
 function nom-deploys-check { nomtui check "$@"; }
 function nom-deploys-check-only { nomtui check --only "$@"; }
-# Containers (docker or podman) on this machine, grouped by state, then the images.
-function d { nomtui containers "$@"; }
-# Overview of a cluster node when ssh-ed into it: containers, servers, jobs.
+# Every Docker container on this machine (as `docker ps -a`), grouped by state, each with
+# its Nomad job, group, task and allocation. DOCKER_HOST picks another engine.
+function d { nomtui containers --all "$@"; }
+# Overview of a cluster node when ssh-ed into it: containers, `nomad server members`,
+# `nomad status`.
 function nom { nomtui overview "$@"; }
 
 # A horizontal rule, as the original printed between sections (100 underscores).

@@ -20,6 +20,10 @@ Unlike the old `nom-cp` (`sh -c "timeout 2 cat >| '$REST'"`, then SUCCESS regard
 A relative destination is relative to the directory exec starts commands in (the task
 directory for exec/raw_exec, the image's WORKDIR for Docker), and may not climb out of
 it with `..`; anything else needs an absolute path.
+
+When exec is refused, or the task cannot run the commands above (exit 126/127: no
+shell, no `tar`...), `ExecUnusable`/`Unauthorized` tell the caller, which may copy
+through the node's Docker engine instead (`nomtui.actions.cp_docker`).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from nomtui import audit
 from nomtui.client.exec import MAX_STDIN_CHUNK, ExecSession, ExecTimeout
 from nomtui.client.http import HttpClient
 from nomtui.errors import ConfigError, NomtuiError
@@ -95,6 +100,13 @@ class VerifyFailed(CopyFailed):
     title = "Copy does not match"
 
 
+class ExecUnusable(CopyFailed):
+    """The task could not run the copy's commands (exit code 126 or 127): an image
+    without a shell, or without a tool the copy needs."""
+
+    title = "No shell in the task"
+
+
 @dataclass(frozen=True)
 class LocalFile:
     """A regular file of the payload: where it goes below the destination, and its hash."""
@@ -127,6 +139,8 @@ class CopyResult:
     bytes: int
     verified_by: str
     """`sha256sum`, `shasum`, `openssl` (in the task) or `read back` (hashed here)."""
+    fallback: str | None = None
+    """Why the copy went another way than exec, and which (None: through exec)."""
 
 
 # -- destination ------------------------------------------------------------------------
@@ -237,6 +251,14 @@ class _Ran:
     stderr: bytes
 
 
+@audit.audited(
+    lambda http, alloc_id, task, payload, dest, **_: (
+        http,
+        "copy in",
+        {"alloc": alloc_id, "task": task, "path": dest, "source": str(payload.source)},
+    ),
+    summary=lambda done: f"{done.files} file(s), {done.bytes} bytes, verified",
+)
 async def copy_in(
     http: HttpClient,
     alloc_id: str,
@@ -262,7 +284,8 @@ async def copy_in(
     except _Shrank as exc:
         raise CopyFailed(str(exc)) from None
     if ran.code != 0:
-        raise CopyFailed(f"Copying {payload.source} to {where} failed{_because(ran)}.")
+        failed = ExecUnusable if ran.code in (126, 127) else CopyFailed
+        raise failed(f"Copying {payload.source} to {where} failed{_because(ran)}.")
     if payload.is_dir:
         lines = await _check_tree(http, alloc_id, task, dest, payload.files)
         targets = [posixpath.join(dest, f.rel) for f in payload.files]
@@ -273,7 +296,7 @@ async def copy_in(
         got = _parse(line)
         if got is not None and got[2] is None:
             got = await _read_back(http, alloc_id, task, target)
-        tools.add(_compare(payload.source, local, target, alloc_id, got))
+        tools.add(compare(payload.source, local, target, alloc_id, got))
     verified = ", ".join(sorted(tools)) or "nothing to verify"
     return CopyResult(alloc_id, dest, len(payload.files), payload.size, verified)
 
@@ -352,7 +375,7 @@ def _parse(line: str) -> _Found | None:
     return int(words[1]), words[2], found.group() if found else None
 
 
-def _compare(source: Path, local: LocalFile, target: str, alloc_id: str, got: _Found | None) -> str:
+def compare(source: Path, local: LocalFile, target: str, alloc_id: str, got: _Found | None) -> str:
     """How `got` was hashed, when it matches `local`; else raises VerifyFailed."""
     want = f"{local.size} bytes with sha256 {local.sha256[:12]}…"
     name = source / local.rel if local.rel else source
@@ -418,10 +441,12 @@ __all__ = [
     "PUT_TREE",
     "CopyFailed",
     "CopyResult",
+    "ExecUnusable",
     "LocalFile",
     "Payload",
     "Progress",
     "VerifyFailed",
+    "compare",
     "copy_in",
     "prepare",
     "remote_destination",

@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,8 +21,10 @@ from nomtui.commands.status import settings_of
 
 if TYPE_CHECKING:
     from nomtui.actions.cp import CopyResult, Payload
+    from nomtui.client.http import HttpClient
     from nomtui.config.model import Settings
     from nomtui.errors import NomtuiError
+    from nomtui.models.allocs import AllocStub
 
 RSYNC_KEY = "nomtui.sync_rsync"
 PROGRESS_MIN_BYTES = 8 * 1024 * 1024
@@ -86,6 +89,10 @@ def cp_cmd(
     commands in; end it with / to copy into that directory. A directory is copied
     whole. Names with quotes, spaces or newlines are fine: paths are never put inside
     a shell command. Exits 1 when the copy fails or what arrived does not match.
+
+    When exec is not permitted, or the task has no shell, the copy goes through the
+    node's Docker engine instead (DOCKER_HOST: the local socket by default, or
+    ssh://NODE), into the container <task>-<allocation ID>, and is checked the same way.
     """
     from nomtui.errors import ConfigError
 
@@ -140,7 +147,8 @@ async def _copy_async(
 ) -> list[CopyResult | NomtuiError]:
     import asyncio
 
-    from nomtui.actions.cp import copy_in, prepare
+    from nomtui.actions.cp import ExecUnusable, copy_in, prepare
+    from nomtui.actions.cp_docker import DockerFallback
     from nomtui.actions.lookup import (
         NoRunningAllocation,
         find_job,
@@ -149,7 +157,7 @@ async def _copy_async(
         running_allocs,
     )
     from nomtui.actions.ssh import require_task
-    from nomtui.errors import NomtuiError
+    from nomtui.errors import NomtuiError, Unauthorized
 
     async with nomad_client(settings) as nomad:
         stub = await find_job(nomad, job_id, settings.nomad.namespace)
@@ -163,22 +171,71 @@ async def _copy_async(
             _skipped(payload)
             bar = _Progress(payload.size * len(targets))
             limit = asyncio.Semaphore(PARALLEL)
+            fallback = DockerFallback(os.environ)
 
-            async def one(alloc_id: str) -> CopyResult | NomtuiError:
+            async def one(alloc: AllocStub) -> CopyResult | NomtuiError:
+                alloc_id = alloc.ID
+                sent = 0
+
+                def count(n: int) -> None:
+                    nonlocal sent
+                    sent += n
+                    bar.add(n)
+
                 async with limit:
                     try:
-                        return await copy_in(
-                            nomad.http, alloc_id, task, payload, dest, progress=bar.add
-                        )
+                        try:
+                            return await copy_in(
+                                nomad.http, alloc_id, task, payload, dest, progress=count
+                            )
+                        except (Unauthorized, ExecUnusable) as refused:
+                            bar.add(-sent)  # the bytes go again, the other way
+                            return await _audited_docker_copy(
+                                nomad.http,
+                                partial(
+                                    fallback.copy,
+                                    refused,
+                                    alloc_id,
+                                    task,
+                                    payload,
+                                    dest,
+                                    node=alloc.NodeName,
+                                    progress=bar.add,
+                                ),
+                                {"alloc": alloc_id, "task": task, "path": dest},
+                                str(payload.source),
+                            )
                     except NomtuiError as exc:
                         if not all_allocs:
                             raise
                         return exc  # the others go on; all failures are reported
 
             try:
-                return list(await asyncio.gather(*(one(a.ID) for a in targets)))
+                return list(await asyncio.gather(*(one(a) for a in targets)))
             finally:
                 bar.done()
+                await fallback.aclose()
+
+
+async def _audited_docker_copy(
+    http: HttpClient,
+    copy: Callable[[], Awaitable[CopyResult]],
+    target: dict[str, str],
+    source: str,
+) -> CopyResult:
+    """The Docker road of a copy, in the audit log like the exec road (`copy_in`)."""
+    from nomtui import audit
+
+    auditor = audit.auditor_for(http)
+    if auditor is None:
+        return await copy()
+    return await audit.run_recorded(
+        auditor,
+        "copy in through the Docker engine",
+        {**target, "source": source},
+        copy,
+        summary=lambda done: f"{done.files} file(s), {done.bytes} bytes, verified",
+    )
 
 
 def _skipped(payload: Payload) -> None:
@@ -193,6 +250,9 @@ def _report(src: Path, results: list[CopyResult | NomtuiError]) -> None:
     from nomtui.output import note, size
     from nomtui.sanitize import clean
 
+    ways = {r.fallback: None for r in results if isinstance(r, CopyResult) and r.fallback}
+    for way in ways:
+        note(way)  # once, even when every allocation of --all-allocs went that way
     failed: list[NomtuiError] = []
     for result in results:
         if not isinstance(result, CopyResult):

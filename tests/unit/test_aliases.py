@@ -32,7 +32,7 @@ EXPECTED = {
     "nom-tunnel": ["tunnel"],
     "nom-deploys-check": ["check"],
     "nom-deploys-check-only": ["check", "--only"],
-    "d": ["containers"],
+    "d": ["containers", "--all"],
     "nom": ["overview"],
 }
 ARGS = ["a1", "a 2"]
@@ -132,7 +132,7 @@ def test_a_user_alias_does_not_break_the_definitions(
         shell, script, fake_bin, tmp_path, *(["-O", "expand_aliases"] if shell == "bash" else [])
     )
     assert done.returncode == 0, done.stderr
-    assert "NOMTUI|containers|x" in done.stdout
+    assert "NOMTUI|containers|--all|x" in done.stdout
 
 
 @pytest.mark.parametrize("shell", SHELLS)
