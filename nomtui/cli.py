@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import ipaddress
+import os
 import shlex
 import signal
 import sys
@@ -125,12 +126,37 @@ def cli(
         consul_addr=consul_addr,
         consul_token=consul_token,
     )
+    served = "TEXTUAL_DRIVER" in os.environ
+    if served:
+        _exit_with_parent()
     if ctx.invoked_subcommand is None:
-        if sys.stdin.isatty() and sys.stdout.isatty():
+        # TEXTUAL_DRIVER: textual-serve (`nomtui serve`) draws through pipes, not a tty.
+        if (sys.stdin.isatty() and sys.stdout.isatty()) or served:
             _open_cluster(ctx.obj)
         else:
             # No terminal to draw on (a pipe, a script, CI): show what can be done instead.
             click.echo(ctx.get_help())
+
+
+def _exit_with_parent() -> None:
+    """Under `nomtui serve`, die with the server instead of outliving it holding the token.
+
+    Textual's web driver does not exit when its pipes close, so a server killed hard
+    (SIGKILL, OOM) would leave every tab's app running with the token in its environment.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the server died before prctl took effect
+        sys.exit(1)
 
 
 def _register_commands() -> None:
@@ -194,9 +220,20 @@ def _check_host(host: str, allow_non_loopback: bool) -> None:
 @click.option("--allocs-per-job", type=click.IntRange(min=0), default=5, show_default=True)
 @click.option("--nodes", type=click.IntRange(min=1), help="Scale mode: this many nodes.")
 @click.option(
+    "--churn",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Fraction of the allocations changed per minute (0.01: 1%).",
+)
+@click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Where allocation directories live (default: a temporary directory).",
+)
+@click.option(
+    "--docker-socket",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also serve a Docker Engine API for the sim's containers on this unix socket.",
 )
 @click.option("--latency-ms", type=click.FloatRange(min=0), default=0.0, help="Added latency.")
 @click.option(
@@ -223,7 +260,9 @@ def sim(
     jobs: int | None,
     allocs_per_job: int,
     nodes: int | None,
+    churn: float,
     data_dir: Path | None,
+    docker_socket: Path | None,
     latency_ms: float,
     error_rate: float,
     stream_cut_bytes: int,
@@ -258,7 +297,9 @@ def sim(
         jobs=jobs,
         allocs_per_job=allocs_per_job,
         nodes=nodes,
+        churn_per_min=churn,
         data_dir=data_dir,
+        docker_socket=docker_socket,
         faults=faults,
     )
     import asyncio
@@ -316,6 +357,8 @@ def _print_exports(the_sim: Sim, seed: int) -> None:
     )
     for name in ("NOMAD_ADDR", "CONSUL_HTTP_ADDR", "NOMAD_TOKEN"):
         click.echo(f"export {name}={shlex.quote(env[name])}")
+    if the_sim.docker is not None:
+        click.echo(f"export DOCKER_HOST={shlex.quote(the_sim.docker.address)}")
     click.echo(f"# read-only token: NOMAD_TOKEN={shlex.quote(the_sim.read_token)}")
     sys.stdout.flush()
 
@@ -400,13 +443,11 @@ def _open_cluster(flags: Flags) -> None:
 
     def store_for(chosen: Settings) -> Callable[[], Store]:
         def store() -> Store:
+            from nomtui.actions.lookup import nomad_client
             from nomtui.client.consul import ConsulClient
-            from nomtui.client.nomad import NomadClient
             from nomtui.store import Store
 
-            nomad = NomadClient.from_settings(
-                chosen.nomad, read_only=chosen.read_only, cluster=chosen.cluster
-            )
+            nomad = nomad_client(chosen)  # the one-shots' client, audited the same way
             consul = ConsulClient.from_settings(chosen.consul)
             return Store(nomad, consul, read_only=chosen.read_only, cluster=chosen.cluster)
 

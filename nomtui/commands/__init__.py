@@ -11,9 +11,25 @@ import click
 
 def register(group: click.Group) -> None:
     """Add every command of this package to `group` (the `nomtui` group)."""
-    from nomtui.commands import check, cp, logs, repo, resubmit, ssh, status, tables, tunnel, urls
+    from nomtui.commands import (
+        check,
+        containers,
+        cp,
+        logs,
+        repo,
+        resubmit,
+        serve,
+        ssh,
+        status,
+        tables,
+        tunnel,
+        urls,
+    )
 
-    for module in (repo, tunnel, status, urls, tables, check, resubmit, logs, ssh, cp):
+    for module in (
+        *(repo, tunnel, status, urls, tables, check, resubmit),
+        *(logs, ssh, cp, containers, serve),
+    ):
         module.register(group)
 
 
