@@ -8,6 +8,7 @@ that node is down the server answers 404 `No path to node` (§7), i.e. `NotFound
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from nomtui.client.base import (
@@ -23,6 +24,19 @@ from nomtui.client.base import (
 from nomtui.models.allocs import Allocation, AllocStopResponse, AllocStub
 from nomtui.models.base import Empty
 from nomtui.models.stats import AllocStats
+
+
+def bexpr_string(text: str) -> str:
+    """`text` as a go-bexpr string literal: raw (`` `...` ``) unless it holds a backtick,
+    since go-bexpr cannot escape a double quote inside "..." (JSON escapes are Go's)."""
+    if "`" not in text:
+        return f"`{text}`"
+    return json.dumps(text, ensure_ascii=False)
+
+
+def job_filter(job_id: str) -> str:
+    """The `filter=` that keeps one job's allocations (of the namespace queried)."""
+    return f"JobID == {bexpr_string(job_id)}"
 
 
 def _list_params(
@@ -73,13 +87,17 @@ class AllocsApi(NomadBase):
         namespace: str = "*",
         task_states: bool = True,
         *,
+        resources: bool = False,
+        filter: str | None = None,  # the API's own parameter name
         wait_s: float = DEFAULT_WAIT_S,
         min_interval_s: float = DEFAULT_MIN_INTERVAL_S,
     ) -> Watch[list[AllocStub]]:
+        """Allocation stubs as they change, newest first; `resources` adds each one's
+        `AllocatedResources`, `filter` (go-bexpr) keeps only the matching ones."""
         return self._watch_map(
             "/v1/allocations",
             list[AllocStub],
-            _list_params(namespace, None, task_states, False, None),
+            _list_params(namespace, None, task_states, resources, filter),
             by_create_index,
             wait_s=wait_s,
             min_interval_s=min_interval_s,
@@ -143,4 +161,4 @@ class AllocsApi(NomadBase):
         )
 
 
-__all__ = ["AllocsApi"]
+__all__ = ["AllocsApi", "bexpr_string", "job_filter"]

@@ -4,6 +4,10 @@ PROTOCOLS.md §2: a query with `index=N&wait=D` returns when the data's index pa
 or after D plus up to D/16 of jitter. Nomad's docs do not say what a client should do
 when the index goes backwards or is 0, so Consul's rules apply (reset to 0; never block
 on 0; rate-limit the loop).
+
+Every answer also says whether the answering server knows a leader (`QueryMeta`, from the
+`X-Nomad-KnownLeader`/`X-Nomad-LastContact` headers); a watch passes it on with each
+`Snapshot`, so callers learn about leader trouble without asking anyone.
 """
 
 from __future__ import annotations
@@ -12,8 +16,8 @@ import asyncio
 import random
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from dataclasses import dataclass, field
+from typing import Generic, TypeAlias, TypeVar
 
 from nomtui.errors import ConfigError, NomtuiError
 
@@ -23,6 +27,32 @@ SLACK_S = 10.0
 """Network slack added on top of a blocking query's longest possible server wait."""
 MAX_WAIT_S = 300.0
 """Nomad clamps `wait` to 5 minutes (PROTOCOLS.md §2.1); asking for more is pointless."""
+LEADER_SILENCE_MS = 2000
+"""A server that has not heard from the leader for longer than this has most likely lost
+it: Raft leaders heartbeat their followers many times a second."""
+
+
+@dataclass(frozen=True)
+class QueryMeta:
+    """What an answer's staleness headers say about the leader (PROTOCOLS.md §2)."""
+
+    known_leader: bool = True
+    last_contact_ms: int = 0
+    """Milliseconds since the answering server last heard from the leader (0 on it)."""
+
+    @property
+    def leader_ok(self) -> bool:
+        return self.known_leader and self.last_contact_ms <= LEADER_SILENCE_MS
+
+    @classmethod
+    def from_headers(cls, headers: Mapping[str, str], prefix: str = "X-Nomad-") -> QueryMeta | None:
+        """From case-insensitive `headers` (httpx's); None when the server sent neither."""
+        known = headers.get(f"{prefix}KnownLeader")
+        contact = headers.get(f"{prefix}LastContact")
+        if known is None and contact is None:
+            return None
+        ms = int(contact) if contact is not None and contact.isdigit() else 0
+        return cls(known_leader=(known or "true").lower() == "true", last_contact_ms=ms)
 
 
 @dataclass(frozen=True)
@@ -31,6 +61,8 @@ class Snapshot(Generic[T]):
 
     value: T
     index: int
+    meta: QueryMeta | None = field(default=None, compare=False)
+    """The leader headers of the answer; None where the server sends none (Consul here)."""
 
 
 @dataclass(frozen=True)
@@ -124,8 +156,10 @@ class RateLimiter:
         self._last = now + wait
 
 
-Fetch = Callable[[dict[str, str], float | None], Awaitable[tuple[T, bytes, int]]]
-"""One query of a watch: (params, read timeout) -> (decoded value, raw body, index)."""
+Answer: TypeAlias = tuple[T, bytes, int] | tuple[T, bytes, int, QueryMeta | None]
+"""(decoded value, raw body, index), optionally with the answer's leader headers."""
+Fetch = Callable[[dict[str, str], float | None], Awaitable[Answer[T]]]
+"""One query of a watch: (params, read timeout) -> its `Answer`."""
 
 
 async def watch_loop(
@@ -136,19 +170,27 @@ async def watch_loop(
     min_interval_s: float,
     backoff: Backoff,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    backoff_sleep: Callable[[float], Awaitable[None]] | None = None,
 ) -> AsyncGenerator[Snapshot[T] | Retrying, None]:
     """Yield a `Snapshot` whenever the answer changes, a `Retrying` after each failure.
+
+    `backoff_sleep` sleeps after a failure (default `sleep`; `nomtui.client.recovery`
+    cuts it short once the cluster answers again).
 
     Runs until the consumer stops iterating (or cancels). A `ConfigError` is raised:
     retrying cannot fix it. Any other `NomtuiError` is yielded as `Retrying` so a UI can
     show "reconnecting"; the next answer after a failure is always yielded, even when
     unchanged, so the UI learns the link is back. An answer whose body did not change
-    (the wait expired, or an unrelated write) is not yielded.
+    (the wait expired, or an unrelated write) is not yielded, unless its leader headers
+    turned (`QueryMeta.leader_ok`): then the previous value comes again, the very same
+    object, with the new `meta`.
     """
     wait_s = min(wait_s, MAX_WAIT_S)
     limiter = RateLimiter(min_interval_s, sleep=sleep)
     index = BlockingIndex()
     last: bytes | None = None
+    shown: Snapshot[T] | None = None
+    leader_ok: bool | None = None
     attempt = 0
     while True:
         await limiter.acquire()
@@ -159,9 +201,7 @@ async def watch_loop(
             query["wait"] = go_duration(wait_s)
         failure: NomtuiError | None = None
         try:
-            value, raw, returned = await fetch(
-                query, blocking_timeout(wait_s) if blocking else None
-            )
+            answer = await fetch(query, blocking_timeout(wait_s) if blocking else None)
         except ConfigError:
             raise
         except NomtuiError as exc:
@@ -174,21 +214,31 @@ async def watch_loop(
             index.reset()
             last = None
             yield Retrying(failure, delay, attempt)
-            await sleep(delay)
+            await (backoff_sleep or sleep)(delay)
             continue
         attempt = 0
+        value, raw, returned = answer[0], answer[1], answer[2]
+        meta = answer[3] if len(answer) == 4 else None
         index.observe(returned)
-        if raw != last:
+        was_ok, leader_ok = leader_ok, meta.leader_ok if meta is not None else None
+        if raw != last or shown is None:
             last = raw
-            yield Snapshot(value, returned)
+            shown = Snapshot(value, returned, meta)
+            yield shown
+        elif was_ok is not None and leader_ok is not None and leader_ok != was_ok:
+            shown = Snapshot(shown.value, returned, meta)
+            yield shown
 
 
 __all__ = [
+    "LEADER_SILENCE_MS",
     "MAX_WAIT_S",
     "SLACK_S",
+    "Answer",
     "Backoff",
     "BlockingIndex",
     "Fetch",
+    "QueryMeta",
     "RateLimiter",
     "Retrying",
     "Snapshot",

@@ -6,7 +6,8 @@ writes through the store's commands, which refuse in read-only mode.
 
 Modules: `views` (view keys, `ViewState` and the data types), `snapshots` (pure
 builders), `sources` (which watches feed which view), `watches` (shared, reference-
-counted channels), `commands` (writes), `core` (`Store`).
+counted channels), `signals` and `info` (the header's reads, made when the watches give
+a reason, never on a timer), `commands` (writes), `core` (`Store`).
 """
 
 from nomtui.store.commands import COMMANDS

@@ -13,12 +13,14 @@ Nothing here imports Textual: a TUI worker iterates a subscription and posts mes
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from nomtui.store.commands import StoreCommands
-from nomtui.store.sources import Source, WatchOptions, open_watch, plan
+from nomtui.store.signals import EVERYTHING, Signals
+from nomtui.store.sources import Source, WatchOptions, observer_for, open_watch, plan
 from nomtui.store.views import ViewKey, ViewState
 from nomtui.store.watches import Channel, Hub, SourceState, Subscription, run_source, run_view
 
@@ -48,14 +50,14 @@ class Store(StoreCommands):
         clock: Callable[[], datetime] = utc_now,
         wait_s: float | None = None,
         min_interval_s: float | None = None,
-        poll_s: float = 15.0,
         stale_after_s: float = DEFAULT_STALE_AFTER_S,
     ) -> None:
         """`read_only` is required on purpose: whoever builds a store decides it.
 
         `wait_s`/`min_interval_s` tune the Nomad blocking queries (None: the client's
-        defaults); `poll_s` is how often leader/agent/token and Consul reachability are
-        re-read; a view failing for `stale_after_s` turns from reconnecting to stale.
+        defaults); a view failing for `stale_after_s` turns from reconnecting to stale.
+        Nothing is polled: leader, agent and token are read again when the watches give
+        a reason (`nomtui.store.signals`).
         """
         self.nomad = nomad
         self.consul = consul
@@ -63,12 +65,32 @@ class Store(StoreCommands):
         self.cluster = cluster or nomad.cluster
         self.clock = clock
         self.stale_after_s = stale_after_s
-        self._opts = WatchOptions(wait_s=wait_s, min_interval_s=min_interval_s, poll_s=poll_s)
+        self._opts = WatchOptions(wait_s=wait_s, min_interval_s=min_interval_s)
         self._hub = Hub()
+        self.signals = Signals()
 
     def __repr__(self) -> str:
         mode = ", read_only" if self.read_only else ""
         return f"Store({self.cluster!r}{mode})"
+
+    @property
+    def tls_unverified(self) -> tuple[str, ...]:
+        """The services reached over TLS without checking their certificates (the
+        `skip_verify` settings); the header warns about them."""
+        found = []
+        context = self.nomad.http.ssl_context
+        if context is not None and context.verify_mode == ssl.CERT_NONE:
+            found.append("Nomad")
+        consul = self.consul
+        # py-consul takes `verify=False` for plain http too: only https is unverified TLS.
+        secure = consul is not None and consul.address.lower().startswith("https://")
+        if consul is not None and secure and consul.target.verify is False:
+            found.append("Consul")
+        return tuple(found)
+
+    def refresh_cluster_info(self) -> None:
+        """Read leader, agent and token again (on a namespace switch, say), if watched."""
+        self.signals.nomad.fire(EVERYTHING)
 
     # -- subscriptions --------------------------------------------------------------------
 
@@ -104,14 +126,15 @@ class Store(StoreCommands):
                 the_plan.build,
                 clock=self.clock,
                 stale_after_s=self.stale_after_s,
+                optional=[self._open_source(s) for s in the_plan.optional],
             )
 
         return produce
 
     def _open_source(self, source: Source) -> Channel[SourceState]:
         async def produce(channel: Channel[Any]) -> None:
-            watch = open_watch(source, self.nomad, self.consul, self._opts)
-            await run_source(channel, watch, self.clock)
+            watch = open_watch(source, self.nomad, self.consul, self._opts, self.signals)
+            await run_source(channel, watch, self.clock, observer_for(source, self.signals))
 
         return cast(Channel[SourceState], self._hub.acquire(source, produce))
 

@@ -36,6 +36,7 @@ from nomtui.store.views import (
     ServicesData,
     Table,
 )
+from nomtui.store.watches import SourceState
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -183,6 +184,15 @@ def node_totals(nodes: Iterable[NodeStub]) -> NodeTotals:
     return NodeTotals(ready, down, initializing, draining, ineligible, total)
 
 
+def consul_status(catalog: SourceState | None, leader: SourceState | None) -> ConsulStatus:
+    """Consul's state from the catalog watch (does it answer?) and the leader read."""
+    if catalog is None:
+        return ConsulStatus(enabled=True, pending=True)
+    reachable = catalog.has_value and catalog.error is None
+    known = leader.value if leader is not None and isinstance(leader.value, str) else ""
+    return ConsulStatus(enabled=True, reachable=reachable, leader=known, error=catalog.error)
+
+
 def cluster_data(
     info: ClusterInfo,
     jobs: Iterable[JobStub],
@@ -210,6 +220,7 @@ __all__ = [
     "alloc_totals",
     "allocs_table",
     "cluster_data",
+    "consul_status",
     "deployments_table",
     "frozen",
     "group_summary",

@@ -1,25 +1,38 @@
-"""Which watches feed which view, and the two polled sources (cluster info, Consul probe).
+"""Which watches feed which view, and the client watch behind each.
 
 A `Source` names one client watch; equal sources are one watch in the store however
 many views use them. `plan(view)` lists a view's sources, its main one first (its index
 becomes the view's index), and the pure function that builds the view's data from them.
+
+What each allocation and node watch asks for is chosen for sharing at scale (10,000
+allocations: ~14 MB with task states, ~8 MB without, +5 MB with `resources=true`):
+- `ALLOCS_BRIEF`, every allocation without task states but with its resources: the
+  header's counts, the services join, the jobs' versions and the node, nodes and
+  topology screens all read this one list;
+- `allocs` of a namespace, with task states and resources: the allocations screen and
+  the check panel (tasks, restarts, CPU and memory allocated);
+- one job's allocations with resources: `/v1/allocations?filter=JobID == ...`, as
+  `/v1/job/:id/allocations` cannot carry resources;
+- `NODES`, always with resources: node lists are small, and one shared watch is cheaper
+  than two.
+
+Nothing here is polled: the header's agent, token and leader are read once and again
+when the watches give a reason (`nomtui.store.signals`, `nomtui.store.info`); Consul's
+reachability is the state of the catalog watch the services view shares.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from nomtui.client.blocking import Backoff, Retrying, Snapshot
-from nomtui.errors import ConfigError, NomtuiError
-from nomtui.models.cluster import AclToken
+from nomtui.client.allocs import job_filter
 from nomtui.store import snapshots
+from nomtui.store.info import watch_cluster_info, watch_consul_leader
+from nomtui.store.signals import Observer, Signals
 from nomtui.store.views import (
     AllocsView,
     AllocView,
-    ClusterInfo,
     ClusterView,
     ConsulStatus,
     DeploymentsView,
@@ -51,23 +64,40 @@ class WatchOptions:
     wait_s: float | None = None
     """Blocking `wait` of Nomad watches; None keeps the client's default."""
     min_interval_s: float | None = None
-    poll_s: float = 15.0
-    """How often the cluster header re-reads leader, agent and token, and probes Consul."""
 
 
 @dataclass(frozen=True)
 class Plan:
     sources: tuple[Source, ...]
     build: Build
+    optional: tuple[Source, ...] = ()
+    """Sources whose states (failures included) are data for `build`, after the values
+    of `sources`; they neither hold the view back nor make it reconnecting."""
 
 
 JOBS_ALL = Source("jobs", ("*",))
-ALLOCS_ALL = Source("allocs", ("*",))
+ALLOCS_BRIEF = Source("allocs_brief", ("*",))
 NODES = Source("nodes")
 CLUSTER_INFO = Source("cluster_info")
 CONSUL_SERVICES = Source("consul_services")
 CONSUL_CHECKS = Source("consul_checks")
-CONSUL_PROBE = Source("consul_probe")
+CONSUL_LEADER = Source("consul_leader")
+
+_NOMAD_WATCHES = frozenset(
+    {
+        "jobs",
+        "job",
+        "job_allocs",
+        "latest_deployment",
+        "allocs",
+        "allocs_brief",
+        "job_allocs_sized",
+        "alloc",
+        "nodes",
+        "deployments",
+    }
+)
+_CONSUL_WATCHES = frozenset({"consul_services", "consul_checks"})
 
 
 def plan(view: ViewKey[Any], has_consul: bool) -> Plan:
@@ -83,10 +113,14 @@ def plan(view: ViewKey[Any], has_consul: bool) -> Plan:
                 ),
                 lambda v: snapshots.job_detail(v[0], v[1], v[2]),
             )
-        case AllocsView(namespace=ns, job_id=None):
-            return Plan((Source("allocs", (ns,)),), lambda v: snapshots.allocs_table(v[0]))
         case AllocsView(namespace=ns, job_id=str(job)):
-            return Plan((Source("job_allocs", (ns, job)),), lambda v: snapshots.allocs_table(v[0]))
+            source = Source("job_allocs_sized", (ns, job))
+            return Plan((source,), lambda v: snapshots.allocs_table(v[0]))
+        case AllocsView(namespace=ns, task_states=False):
+            source = Source("allocs_brief", (ns,))
+            return Plan((source,), lambda v: snapshots.allocs_table(v[0]))
+        case AllocsView(namespace=ns):
+            return Plan((Source("allocs", (ns,)),), lambda v: snapshots.allocs_table(v[0]))
         case AllocView(alloc_id=alloc):
             return Plan((Source("alloc", (alloc,)),), lambda v: v[0])
         case NodesView():
@@ -99,22 +133,21 @@ def plan(view: ViewKey[Any], has_consul: bool) -> Plan:
             if not has_consul:
                 return Plan((), lambda v: snapshots.services_data(None, None, None))
             return Plan(
-                (CONSUL_SERVICES, CONSUL_CHECKS, ALLOCS_ALL),
+                (CONSUL_SERVICES, CONSUL_CHECKS, ALLOCS_BRIEF),
                 lambda v: snapshots.services_data(v[0], v[1], v[2]),
             )
         case ClusterView():
             # The job list first: its index is the one worth showing.
-            sources = (JOBS_ALL, CLUSTER_INFO, ALLOCS_ALL, NODES)
+            sources = (JOBS_ALL, CLUSTER_INFO, ALLOCS_BRIEF, NODES)
             if not has_consul:
-                return Plan(
-                    sources,
-                    lambda v: snapshots.cluster_data(
-                        v[1], v[0], v[2], v[3], ConsulStatus(enabled=False)
-                    ),
-                )
+                off = ConsulStatus(enabled=False)
+                return Plan(sources, lambda v: snapshots.cluster_data(v[1], v[0], v[2], v[3], off))
             return Plan(
-                (*sources, CONSUL_PROBE),
-                lambda v: snapshots.cluster_data(v[1], v[0], v[2], v[3], v[4]),
+                sources,
+                lambda v: snapshots.cluster_data(
+                    v[1], v[0], v[2], v[3], snapshots.consul_status(v[4], v[5])
+                ),
+                optional=(CONSUL_SERVICES, CONSUL_LEADER),
             )
     raise TypeError(f"not a view the store knows: {view!r}")
 
@@ -124,6 +157,7 @@ def open_watch(
     nomad: NomadClient,
     consul: ConsulClient | None,
     opts: WatchOptions,
+    signals: Signals,
 ) -> SourceWatch:
     """The client watch behind `source` (a fresh async generator)."""
     kw: dict[str, Any] = {}
@@ -139,93 +173,54 @@ def open_watch(
             return nomad.watch_job(args[1], args[0], **kw)
         case "job_allocs":
             return nomad.watch_job_allocations(args[1], args[0], **kw)
+        case "job_allocs_sized":
+            return nomad.watch_allocations(
+                args[0], resources=True, filter=job_filter(args[1]), **kw
+            )
         case "latest_deployment":
             return nomad.watch_latest_deployment(args[1], args[0], **kw)
         case "allocs":
-            return nomad.watch_allocations(args[0], **kw)
+            return nomad.watch_allocations(args[0], resources=True, **kw)
+        case "allocs_brief":
+            return nomad.watch_allocations(args[0], task_states=False, resources=True, **kw)
         case "alloc":
             return nomad.watch_allocation(args[0], **kw)
         case "nodes":
-            return nomad.watch_nodes(**kw)
+            return nomad.watch_nodes(resources=True, **kw)
         case "deployments":
             return nomad.watch_deployments(args[0], **kw)
         case "cluster_info":
-            return poll(lambda: cluster_info(nomad), opts.poll_s)
+            return watch_cluster_info(nomad, signals.nomad)
         case "consul_services" if consul is not None:
             return consul.watch_services()
         case "consul_checks" if consul is not None:
             return consul.watch_health_state("any")
-        case "consul_probe" if consul is not None:
-            return poll(lambda: consul_status(consul), opts.poll_s)
+        case "consul_leader" if consul is not None:
+            return watch_consul_leader(consul, signals.consul)
     raise TypeError(f"no watch for {source!r}")
 
 
-async def poll(
-    fetch: Callable[[], Awaitable[T]],
-    every_s: float,
-    *,
-    backoff: Backoff | None = None,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-) -> AsyncGenerator[Snapshot[T] | Retrying, None]:
-    """A watch for data without blocking queries: fetch every `every_s`, yield changes.
-
-    Same contract as the blocking watches: `Retrying` after a failure (with backoff),
-    the first answer after a failure always yielded, `ConfigError` raised.
-    """
-    backoff = backoff or Backoff()
-    attempt = 0
-    last: Any = None
-    while True:
-        failure: NomtuiError | None = None
-        try:
-            value = await fetch()
-        except ConfigError:
-            raise
-        except NomtuiError as exc:
-            failure = exc
-        if failure is not None:
-            attempt += 1
-            delay = backoff.delay(attempt)
-            yield Retrying(failure, delay, attempt)
-            await sleep(delay)
-            continue
-        if attempt or last is None or value != last:
-            yield Snapshot(value, 0)
-        attempt, last = 0, value
-        await sleep(every_s)
-
-
-async def cluster_info(nomad: NomadClient) -> ClusterInfo:
-    """Leader, agent and token, read together; the token is optional information."""
-    leader, agent = await asyncio.gather(nomad.leader(), nomad.agent_self())
-    token: AclToken | None = None
-    try:
-        token = await nomad.token_self()
-    except NomtuiError as exc:
-        # ACLs off (400), an anonymous or unreadable token (403/404): no token to show.
-        # Anything that retrying may fix still fails the whole read.
-        if exc.transient:
-            raise
-    return ClusterInfo(leader=leader, agent=agent, token=token)
-
-
-async def consul_status(consul: ConsulClient) -> ConsulStatus:
-    """Consul's reachability as data: an unreachable Consul must not make the Nomad
-    cluster look disconnected, so its failure never becomes a `Retrying`."""
-    try:
-        leader = await consul.leader()
-    except NomtuiError as exc:
-        return ConsulStatus(enabled=True, reachable=False, error=exc)
-    return ConsulStatus(enabled=True, reachable=True, leader=leader)
+def observer_for(source: Source, signals: Signals) -> Observer | None:
+    """Who hears about `source`'s reconnects and leader hints (`nomtui.store.signals`)."""
+    if source.kind in _NOMAD_WATCHES:
+        return signals.nomad_watches.observe
+    if source.kind in _CONSUL_WATCHES:
+        return signals.consul_watches.observe
+    return None
 
 
 __all__ = [
+    "ALLOCS_BRIEF",
+    "CLUSTER_INFO",
+    "CONSUL_CHECKS",
+    "CONSUL_LEADER",
+    "CONSUL_SERVICES",
+    "JOBS_ALL",
+    "NODES",
     "Plan",
     "Source",
     "WatchOptions",
-    "cluster_info",
-    "consul_status",
+    "observer_for",
     "open_watch",
     "plan",
-    "poll",
 ]

@@ -127,15 +127,21 @@ class NodeTotals:
 
 @dataclass(frozen=True)
 class ConsulStatus:
+    """Consul as the cluster header sees it, from the catalog watch the services view
+    shares (no probe of its own)."""
+
     enabled: bool
     reachable: bool = False
     leader: str = ""
     error: NomtuiError | None = field(default=None, compare=False)
+    pending: bool = False
+    """No answer yet, neither good nor bad."""
 
 
 @dataclass(frozen=True)
 class ClusterInfo:
-    """What the cluster header polls: leader, agent and token."""
+    """What the cluster header reads besides the watches: leader, agent and token (read
+    once, and again when the watches give a reason: `nomtui.store.signals`)."""
 
     leader: str
     agent: AgentSelf | None
@@ -175,10 +181,15 @@ class JobView(ViewKey[JobDetail]):
 
 @dataclass(frozen=True)
 class AllocsView(ViewKey[Table[AllocStub]]):
-    """Allocations of a namespace, or of one job when `job_id` is given; newest first."""
+    """Allocations of a namespace, or of one job when `job_id` is given; newest first.
+
+    Every stub carries its `AllocatedResources`. `task_states=False` leaves out the task
+    states (a third of a big list) for views that only count, place or size allocations;
+    such a view of all namespaces shares its watch with the cluster header."""
 
     namespace: str = "*"
     job_id: str | None = None
+    task_states: bool = True
 
 
 @dataclass(frozen=True)
@@ -188,7 +199,7 @@ class AllocView(ViewKey[Allocation]):
 
 @dataclass(frozen=True)
 class NodesView(ViewKey[Table[NodeStub]]):
-    pass
+    """Every node, with its `NodeResources` and `ReservedResources`."""
 
 
 @dataclass(frozen=True)

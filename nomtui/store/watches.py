@@ -2,10 +2,13 @@
 
 Two layers of channels live in one `Hub`:
 
-- a *source* channel runs one client watch (a blocking query or a poll) and publishes a
-  `SourceState`: the last good value plus the failure being retried, if any;
+- a *source* channel runs one client watch (a blocking query, or a read that waits for
+  a trigger: `nomtui.store.info`) and publishes a `SourceState`: the last good value
+  plus the failure being retried, if any;
 - a *view* channel holds several source channels and publishes a `ViewState` built from
-  their latest values whenever one of them changes.
+  their latest values whenever one of them changes. A view may also hold *optional*
+  sources (Consul, for the cluster header): their states, failures included, are data
+  for the view's builder, and their outages are not the view's.
 
 A channel keeps only its latest value and a version number. Listeners are
 `asyncio.Event`s that a publish sets, so a slow reader never queues anything: it wakes
@@ -27,7 +30,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
-from nomtui.client.blocking import Retrying, Snapshot
+from nomtui.client.blocking import QueryMeta, Retrying, Snapshot
 from nomtui.errors import NomtuiError
 from nomtui.store.views import Connection, ViewKey, ViewState
 
@@ -208,18 +211,29 @@ class SourceState:
     failing_since: datetime | None = None
     final: bool = False
     """The watch gave up (a `ConfigError`, or a bug); it will not recover by itself."""
+    meta: QueryMeta | None = None
+    """The leader headers of the last answer (Nomad watches only)."""
 
 
-async def run_source(channel: Channel[SourceState], watch: SourceWatch, clock: Clock) -> None:
+async def run_source(
+    channel: Channel[SourceState],
+    watch: SourceWatch,
+    clock: Clock,
+    observe: Callable[[SourceState, SourceState], None] | None = None,
+) -> None:
+    """Publish what `watch` yields; `observe(before, after)` sees every change first."""
     state = SourceState()
     try:
         async with aclosing(watch) as events:
             async for event in events:
                 if isinstance(event, Snapshot):
-                    state = SourceState(event.value, True, event.index)
+                    new = SourceState(event.value, True, event.index, meta=event.meta)
                 else:
                     since = state.failing_since or clock()
-                    state = replace(state, error=event.error, failing_since=since)
+                    new = replace(state, error=event.error, failing_since=since)
+                if observe is not None:
+                    observe(state, new)
+                state = new
                 channel.publish(state)
     except NomtuiError as exc:  # the watch raises only what retrying cannot fix
         failure: NomtuiError = exc
@@ -237,6 +251,7 @@ async def run_source(channel: Channel[SourceState], watch: SourceWatch, clock: C
 
 
 Build = Callable[[Sequence[Any]], Any]
+"""Gets the values of the view's sources, then the states (or None) of its optional ones."""
 
 
 async def run_view(
@@ -248,14 +263,18 @@ async def run_view(
     *,
     clock: Clock,
     stale_after_s: float,
+    optional: Sequence[Channel[SourceState]] = (),
 ) -> None:
     """Publish a `ViewState` whenever a source changes (and once when an outage turns
-    stale). `sources` are already held; they are released when this task ends."""
+    stale). `sources` and `optional` are already held; they are released when this task
+    ends. The view is built once every one of `sources` has a value; `optional` ones
+    neither hold it back nor make it reconnecting."""
     wake = asyncio.Event()
-    for source in sources:
+    held = (*sources, *optional)
+    for source in held:
         source.listen(wake)
     seen: tuple[int, ...] | None = None
-    built_from: tuple[int, ...] | None = None
+    built_from: tuple[Any, ...] | None = None
     data: Any = None
     build_error: NomtuiError | None = None
     connection: Connection | None = None
@@ -263,7 +282,8 @@ async def run_view(
         while True:
             wake.clear()
             states = [s.latest for s in sources]
-            versions = tuple(s.version for s in sources)
+            extras = [s.latest for s in optional]
+            versions = tuple(s.version for s in held)
             now = clock()
             since = _failing_since(states)
             stale = since is not None and (now - since).total_seconds() >= stale_after_s
@@ -272,10 +292,16 @@ async def run_view(
             )
             if versions != seen or new_connection != connection:
                 seen, connection = versions, new_connection
-                values = tuple(id(s.value) if s else 0 for s in states)
-                if values != built_from and all(s is not None and s.has_value for s in states):
+                # The objects themselves, compared by identity (an id() could be reused
+                # once the old value is freed). Optional sources count as changed with
+                # every new state: their failures are part of what the builder shows.
+                values = (*(s.value if s else None for s in states), *extras)
+                changed = built_from is None or any(
+                    a is not b for a, b in zip(values, built_from, strict=True)
+                )
+                if changed and all(s is not None and s.has_value for s in states):
                     built_from = values
-                    data, build_error = _build(build, states, view, data)
+                    data, build_error = _build(build, states, extras, view, data)
                 error = build_error or next((s.error for s in states if s and s.error), None)
                 # Nothing to say yet while the first answers are on their way: a
                 # "loading" state would only make screens flash.
@@ -302,9 +328,9 @@ async def run_view(
             except TimeoutError:
                 continue  # the outage may just have turned stale
     finally:
-        for source in sources:
+        for source in held:
             source.unlisten(wake)
-        for source in sources:
+        for source in held:
             await release(source)
 
 
@@ -314,15 +340,21 @@ def _failing_since(states: Sequence[SourceState | None]) -> datetime | None:
 
 
 def _build(
-    build: Build, states: Sequence[SourceState | None], view: ViewKey[Any], previous: Any
+    build: Build,
+    states: Sequence[SourceState | None],
+    extras: Sequence[SourceState | None],
+    view: ViewKey[Any],
+    previous: Any,
 ) -> tuple[Any, NomtuiError | None]:
     """(new data, None), or (previous data, the error) when the builder fails.
 
-    A builder is pure code over decoded models, so failing is a bug; the view keeps
-    showing its previous data with the error rather than dying with it.
+    The builder gets the values of `states` (the view's sources, each with a value by
+    now), then `extras` (its optional sources' states, as they are). It is pure code
+    over decoded models, so failing is a bug; the view keeps showing its previous data
+    with the error rather than dying with it.
     """
     try:
-        return build([s.value for s in states if s is not None]), None
+        return build([s.value for s in states if s is not None] + list(extras)), None
     except Exception as exc:
         log.exception("building %r failed", view)
         return previous, NomtuiError(f"nomtui could not build {view!r} (a bug): {exc!r}.")

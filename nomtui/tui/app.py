@@ -148,6 +148,7 @@ class NomtuiApp(App[None]):
             self.cluster,
             address=self.cluster.address or store.nomad.address,
             read_only=store.read_only,
+            tls_unverified=store.tls_unverified,
         )
 
     def on_mount(self) -> None:
@@ -310,6 +311,7 @@ class NomtuiApp(App[None]):
             return
         self.namespace = namespace
         self.cluster = replace(self.cluster, namespace=namespace)
+        self.store.refresh_cluster_info()  # what the token may see can differ by namespace
         routes = [self._routes.get(s) for s in self.screen_stack]
         top = next((r for r in reversed(routes) if r is not None), None)
         wanted = [Route("jobs", (("namespace", namespace),))]

@@ -5,8 +5,9 @@ screen's header watches it, so a screen never has to know where the state came f
 Kept out of app.py so screens can import it without importing the app.
 
 Two lines, like k9s's: who and where (connection state first, so it never scrolls out of
-sight), then the cluster's health in numbers. A cluster marked `production` gets a
-coloured banner. The token's name is shown, never its secret.
+sight, then a warning when TLS certificates are not verified), then the cluster's health
+in numbers. A cluster marked `production` gets a coloured banner. The token's name is
+shown, never its secret; its expiry counts down from the clock, with no request.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ class ClusterStatus:
     production: bool = False
     color: str | None = None
     """Banner colour from the cluster's settings (a colour name or #hex)."""
+    tls_unverified: tuple[str, ...] = ()
+    """Services reached over TLS without checking certificates (`Store.tls_unverified`)."""
 
 
 class ConnectionChanged(Message):
@@ -81,6 +84,9 @@ _STATE_STYLE = {
     ConnectionState.FAILED: ("✗ stopped", "bold red"),
 }
 _JOB_STATUS_ORDER = ("running", "pending", "dead")
+TLS_WARNING_STYLE = "bold black on yellow"
+TICK_S = 1.0
+"""How often the header re-renders from the clock (token expiry, time since stale)."""
 
 
 _STATES = {
@@ -141,6 +147,10 @@ def _sep(text: Text) -> None:
 def _state(text: Text, status: ClusterStatus, now: datetime) -> None:
     label, style = _STATE_STYLE[status.state]
     text.append(label, style=style)
+    if status.tls_unverified:
+        services = ", ".join(status.tls_unverified)
+        text.append(" ")
+        text.append(f" ⚠ TLS verification OFF ({services}) ", style=TLS_WARNING_STYLE)
     if status.state is ConnectionState.STALE and status.stale_since is not None:
         since = status.stale_since.astimezone().strftime("%H:%M:%S")
         ago = format_age((now - status.stale_since).total_seconds())
@@ -218,6 +228,8 @@ def _health_line(status: ClusterStatus, now: datetime) -> Text:
         text.append("consul off", style="dim")
     elif consul.reachable:
         text.append("consul ✓", style="green")
+    elif consul.pending:
+        text.append("consul …", style="dim")
     else:
         text.append("consul ✗ unreachable", style="bold red")
     _sep(text)
@@ -273,10 +285,13 @@ class ClusterHeader(Static):
         text-overflow: ellipsis;
     }
     """
+    _status: ClusterStatus | None = None
+    _shown: Text | None = None
 
     def on_mount(self) -> None:
         if hasattr(self.app, "cluster"):
             self.watch(self.app, "cluster", self._show, init=True)
+        self.set_interval(TICK_S, self._tick)
 
     def _now(self) -> datetime:
         # The app's injected clock (ns), so expiry and staleness ages are stable in tests.
@@ -286,15 +301,30 @@ class ClusterHeader(Static):
         return datetime.fromtimestamp(clock() / 1e9, UTC)
 
     def _show(self, status: ClusterStatus) -> None:
+        self._status = status
         color = banner_color(status)
         if color is not None:
             self.styles.background = color
         else:
             self.styles.clear_rule("background")
-        self.update(render_status(status, self._now()))
+        self._render_now()
+
+    def _render_now(self) -> None:
+        if self._status is not None:
+            text = render_status(self._status, self._now())
+            if text != self._shown:
+                self._shown = text
+                self.update(text)
+
+    def _tick(self) -> None:
+        # Ages move with the clock; only the header in sight is worth re-rendering.
+        if self.screen is self.app.screen:
+            self._render_now()
 
 
 __all__ = [
+    "TICK_S",
+    "TLS_WARNING_STYLE",
     "ClusterHeader",
     "ClusterStatus",
     "ConnectionChanged",

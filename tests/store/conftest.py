@@ -1,4 +1,4 @@
-"""A `Store` over real clients talking to the sim, with a count of Nomad requests."""
+"""A `Store` over real clients talking to the sim, with a count of their requests."""
 
 from __future__ import annotations
 
@@ -42,12 +42,33 @@ class Requests:
     def writes(self) -> int:
         return sum(n for (m, _, _), n in self.seen.items() if m != "GET")
 
+    def plain(self) -> Counter[str]:
+        """Requests that were not blocking queries, by path."""
+        found: Counter[str] = Counter()
+        for (_, path, blocking), n in self.seen.items():
+            if not blocking:
+                found[path] += n
+        return found
+
+
+class CountingConsul(ConsulClient):
+    """A real Consul client that counts its calls by path (py-consul has no hooks; every
+    call goes through `_run`)."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.calls: Counter[str] = Counter()
+
+    async def _run(self, path: str, call: Callable[[Any], T], **kw: Any) -> T:
+        self.calls[path] += 1
+        return await super()._run(path, call, **kw)
+
 
 @dataclass
 class Rig:
     sim: Sim
     nomad: NomadClient
-    consul: ConsulClient
+    consul: CountingConsul
     requests: Requests
 
     def store(self, *, read_only: bool = False, consul: bool = True, **kw: object) -> Store:
@@ -74,7 +95,7 @@ async def rig(sim: Sim) -> AsyncIterator[Rig]:
     nomad = NomadClient(
         sim.nomad_addr, sim.management_token, event_hooks={"request": [requests.hook]}
     )
-    consul = ConsulClient(sim.consul_addr, wait_s=WAIT_S)
+    consul = CountingConsul(sim.consul_addr, wait_s=WAIT_S)
     try:
         yield Rig(sim, nomad, consul, requests)
     finally:

@@ -7,7 +7,7 @@ import dataclasses
 import socket
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -29,14 +29,16 @@ from nomtui.store import (
     ServicesData,
     ServicesView,
     Store,
+    ViewKey,
     ViewState,
 )
-from nomtui.store.sources import JOBS_ALL, Source
+from nomtui.store.sources import ALLOCS_BRIEF, CONSUL_SERVICES, JOBS_ALL, NODES
 from nomtui.store.watches import Channel, Subscription
 
 from .conftest import Rig, data, loaded, until
 
 PYHI = "services-pyhi"
+T = TypeVar("T")
 
 
 async def set_faults(rig: Rig, **faults: Any) -> None:
@@ -113,11 +115,39 @@ async def test_the_last_unsubscribe_stops_the_watch(rig: Rig) -> None:
 
 async def test_views_share_their_sources(rig: Rig) -> None:
     store = rig.store()
-    async with store.subscribe(ClusterView()) as cluster, store.subscribe(JobsView()) as jobs:
-        await until(cluster, loaded)
-        await until(jobs, loaded)
-        assert store.starts(JOBS_ALL) == 1
-        assert store.starts(Source("allocs", ("*",))) == 1
+    views = (ClusterView(), JobsView(), AllocsView(task_states=False), NodesView(), ServicesView())
+    subscriptions = [store.subscribe(view) for view in views]
+    for states in subscriptions:
+        await until(states, loaded)
+    # The header, jobs, nodes and services screens: one list of each kind between them.
+    for source in (JOBS_ALL, ALLOCS_BRIEF, NODES, CONSUL_SERVICES):
+        assert store.starts(source) == 1, source
+    assert rig.requests.count("/v1/allocations", blocking=False) == 1
+    assert rig.requests.count("/v1/nodes", blocking=False) == 1
+    for states in subscriptions:
+        await states.aclose()
+    await store.aclose()
+
+
+async def load(store: Store, view: ViewKey[T]) -> T:
+    async with store.subscribe(view) as states:
+        return data(await until(states, loaded))
+
+
+async def test_resource_views_carry_resources(rig: Rig) -> None:
+    store = rig.store()
+    nodes = await load(store, NodesView())
+    brief = await load(store, AllocsView(task_states=False))
+    full = await load(store, AllocsView())
+    one_job = await load(store, AllocsView("default", PYHI))
+    assert all(n.NodeResources and n.ReservedResources for n in nodes.values())
+    placed = [a for a in full.values() if a.ClientStatus == "running"]
+    assert placed and all(a.AllocatedResources and a.AllocatedResources.cpu_mhz for a in placed)
+    assert all(a.AllocatedResources for a in brief.values()) and brief.keys() == full.keys()
+    assert not any(a.TaskStates for a in brief.values())  # brief: no task states
+    assert any(a.TaskStates for a in full.values())
+    assert one_job and all(a.JobID == PYHI and a.AllocatedResources for a in one_job.values())
+    assert list(one_job) == [k for k, a in full.items() if a.JobID == PYHI]  # newest first
     await store.aclose()
 
 

@@ -25,7 +25,7 @@ from nomtui.tui.nav import Open
 if TYPE_CHECKING:
     from textual.pilot import Pilot
 
-    from nomtui.sim.server import Sim
+    from nomtui.sim.server import Sim, SimConfig
 
 NOW_NS = 1_764_000_000_000_000_000
 """The sim's FixedClock start: ages on screen are then the same at every run."""
@@ -84,7 +84,7 @@ class ScreenApp(App[None]):
             self.push_screen(make(self.store, clock=lambda: NOW_NS, **message.params))
 
 
-def still_sim(config: Any) -> Any:
+def still_sim(config: SimConfig) -> SimConfig:
     """A cluster that only moves when the test writes to it; no demo log producers."""
     from nomtui.sim.clock import FixedClock
 

@@ -231,3 +231,24 @@ async def test_a_bad_address_exits_with_one_line() -> None:
     async with app.run_test() as pilot:
         await pilot.pause()
     assert app.return_code == 1
+
+
+async def test_an_age_refresh_rebuilds_only_the_rows_whose_text_changed(sim: Sim) -> None:
+    now = [NOW_NS]
+    app = app_for(sim, clock=lambda: now[0])
+    async with app.run_test(size=(160, 40)) as pilot:
+        await until(pilot, lambda: "www-nomad" in names(table(pilot)))
+        screen = app.screen
+        assert isinstance(screen, JobsScreen)
+        screen.refresh_rows()
+        built = screen.row_cells.built
+        screen.refresh_rows()  # same data, same clock: every row is reused
+        assert screen.row_cells.built == built
+        keys = table(pilot).shown_keys
+        ages = [cell(table(pilot), key, "submitted") for key in keys]
+        now[0] += 400 * 86400 * 10**9  # a year and more later: every age text changes
+        screen.refresh_rows()
+        changed = sum(
+            cell(table(pilot), key, "submitted") != age for key, age in zip(keys, ages, strict=True)
+        )
+        assert changed and screen.row_cells.built == built + changed

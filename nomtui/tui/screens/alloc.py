@@ -270,6 +270,7 @@ class AllocScreen(AllocActionsScreen):
 
     async def _poll_stats(self) -> None:
         while True:
+            await self.shown.wait()  # the stats endpoint is polled only while in sight
             alloc = self.alloc
             if alloc is None and self.error is None:
                 await asyncio.sleep(0.1)  # not loaded yet: the first sample comes quickly
@@ -280,7 +281,7 @@ class AllocScreen(AllocActionsScreen):
                 except NomtuiError as exc:
                     # The node answers for stats: when it cannot, say so where the
                     # numbers would be, and try again next round.
-                    self.query_one("#cpu-label", Static).update(Text(f"CPU: {exc.message}"))
+                    self.query_one("#cpu-label", Static).update(Text(f"CPU: {clean(exc.message)}"))
                 else:
                     self._add_sample(alloc, stats)
             await asyncio.sleep(STATS_S)

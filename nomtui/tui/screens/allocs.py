@@ -1,11 +1,11 @@
 """The Allocations screen: every allocation of the cluster, or of one job, kept live.
 
-Rows come from the store's `AllocsView` (a blocking watch, newest first) and are keyed by
-allocation ID, so the cursor stays on its allocation. Consul health comes from
-`ServicesView` (for `o`, the URL). CPU and memory are not in allocation lists: the
-client stats endpoint is polled for the running allocations on screen (at most
-`MAX_USAGE_ROWS`, every `USAGE_REFRESH_S`), and the allocated amounts are read once per
-allocation, since they never change for one.
+Rows come from the store's `AllocsView` (a blocking watch, newest first, each stub with
+its allocated resources) and are keyed by allocation ID, so the cursor stays on its
+allocation. Consul health comes from `ServicesView` (for `o`, the URL). What an
+allocation uses now has no blocking query: the client stats endpoint is read for the
+running allocations on screen (at most `MAX_USAGE_ROWS`, every `USAGE_REFRESH_S`), only
+while this screen is the one shown.
 """
 
 from __future__ import annotations
@@ -13,13 +13,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.widgets import DataTable, Footer, Input, Static
 
 from nomtui.errors import NomtuiError
@@ -31,10 +34,10 @@ from nomtui.tui.nav import Open
 from nomtui.tui.screens.alloc_actions import AllocActionsScreen, alloc_bindings, is_running
 from nomtui.tui.screens.base import Clock, ViewUpdated
 from nomtui.tui.screens.jobs import format_age
+from nomtui.tui.screens.row_cells import RowCells
 from nomtui.tui.widgets.live_table import Column, LiveTable
 
 USAGE_REFRESH_S = 5.0
-JOB_WIDTH, GROUP_WIDTH, NODE_WIDTH = 30, 16, 16
 MAX_USAGE_ROWS = 40
 """Running allocations whose usage is polled, in display order (the rest show —)."""
 USAGE_CONCURRENCY = 8
@@ -53,6 +56,9 @@ _CLIENT_STYLE = {
 
 @dataclass(frozen=True)
 class Usage:
+    """What an allocation uses now (stats endpoint) against what it was allocated (its
+    stub's `AllocatedResources`)."""
+
     cpu_mhz: float
     memory_bytes: int
     cpu_alloc_mhz: int
@@ -132,11 +138,15 @@ def usage_cells(usage: Usage | None) -> tuple[Text, Text]:
     )
 
 
+def alloc_age(alloc: AllocStub, now_ns: int) -> str:
+    return format_age((now_ns - alloc.CreateTime) / 1e9) if alloc.CreateTime else "—"
+
+
 def alloc_cells(
     alloc: AllocStub, now_ns: int, usage: Usage | None, *, per_job: bool
 ) -> tuple[Text, ...]:
     """One row; `Text` cells (never markup: every name here comes from the cluster)."""
-    age = format_age((now_ns - alloc.CreateTime) / 1e9) if alloc.CreateTime else "—"
+    age = alloc_age(alloc, now_ns)
     restarts = alloc.restarts
     cpu, memory = usage_cells(usage)
     client = Text(clean(alloc.ClientStatus), style=_CLIENT_STYLE.get(alloc.ClientStatus, ""))
@@ -214,7 +224,7 @@ class AllocsScreen(AllocActionsScreen):
         self.allocs: dict[str, AllocStub] = {}
         self.health: Mapping[str, AllocHealth] = {}
         self.usage: dict[str, Usage] = {}
-        self._allocated: dict[str, tuple[int, int]] = {}
+        self.row_cells = RowCells()
 
     @property
     def per_job(self) -> bool:
@@ -222,11 +232,7 @@ class AllocsScreen(AllocActionsScreen):
 
     @property
     def view_key(self) -> AllocsView:
-        # A job lives in one namespace; with "all namespaces" the job's allocations are
-        # picked out of the cluster-wide list instead (the job endpoints need a name).
-        if self.job_id and self.namespace != "*":
-            return AllocsView(self.namespace, self.job_id)
-        return AllocsView(self.namespace)
+        return AllocsView(self.namespace, self.job_id or None)
 
     def compose(self) -> ComposeResult:
         yield ClusterHeader()
@@ -246,7 +252,7 @@ class AllocsScreen(AllocActionsScreen):
         self.table.focus()
         self.follow(self.view_key)
         self.follow(ServicesView())
-        self.set_interval(AGE_REFRESH_S, self.refresh_rows)
+        self.every(AGE_REFRESH_S, self.refresh_rows)
         self.run_worker(self._poll_usage(), group="allocs-usage", exit_on_error=False)
         self._show_title()
 
@@ -260,22 +266,20 @@ class AllocsScreen(AllocActionsScreen):
             self.health = data.by_alloc
             self.refresh_bindings()
             return
-        self.allocs = {
-            key: alloc
-            for key, alloc in data.items()
-            if not self.job_id or alloc.JobID == self.job_id
-        }
+        self.allocs = dict(data)
         self.refresh_rows()
         self._show_title()
 
     def refresh_rows(self) -> None:
         now = self.clock()
-        self.table.set_rows(
-            {
-                key: alloc_cells(alloc, now, self.usage.get(key), per_job=self.per_job)
-                for key, alloc in self.allocs.items()
-            }
-        )
+        rows = {}
+        for key, alloc in self.allocs.items():
+            usage = self.usage.get(key)
+            basis = (alloc, usage, alloc_age(alloc, now))
+            build = partial(alloc_cells, alloc, now, usage, per_job=self.per_job)
+            rows[key] = self.row_cells.cells(key, basis, build)
+        self.row_cells.done()
+        self.table.set_rows(rows)
         self.refresh_bindings()
 
     def _show_title(self) -> None:
@@ -303,30 +307,30 @@ class AllocsScreen(AllocActionsScreen):
     async def _poll_usage(self) -> None:
         gate = asyncio.Semaphore(USAGE_CONCURRENCY)
         while True:
+            await self.shown.wait()  # no stats for a screen nobody sees
             shown = [k for k in self.table.shown_keys if k in self.allocs]
-            wanted = [k for k in shown if is_running(self.allocs[k])][:MAX_USAGE_ROWS]
+            wanted = [self.allocs[k] for k in shown if is_running(self.allocs[k])]
+            wanted = wanted[:MAX_USAGE_ROWS]
             if wanted:
-                found = await asyncio.gather(*(self._usage(k, gate) for k in wanted))
-                self.usage = {k: u for k, u in zip(wanted, found, strict=True) if u is not None}
-                self.refresh_rows()
+                found = await asyncio.gather(*(self._usage(a, gate) for a in wanted))
+                self.usage = {a.ID: u for a, u in zip(wanted, found, strict=True) if u is not None}
+                # The screen may have been popped while the stats were on their way.
+                with suppress(NoMatches):
+                    self.refresh_rows()
             await asyncio.sleep(USAGE_REFRESH_S if wanted else 0.5)
 
-    async def _usage(self, alloc_id: str, gate: asyncio.Semaphore) -> Usage | None:
+    async def _usage(self, alloc: AllocStub, gate: asyncio.Semaphore) -> Usage | None:
         """Usage against allocation, or None when the node cannot say (down, gone): the
         row then shows — until the next round, and the error is the node's, not ours."""
         async with gate:
             try:
-                allocated = self._allocated.get(alloc_id)
-                if allocated is None:
-                    full = await self.store.nomad.get_allocation(alloc_id)
-                    res = full.AllocatedResources
-                    allocated = (res.cpu_mhz, res.memory_mb) if res else (0, 0)
-                    self._allocated[alloc_id] = allocated
-                stats = await self.store.nomad.alloc_stats(alloc_id)
+                stats = await self.store.nomad.alloc_stats(alloc.ID)
             except NomtuiError:
                 return None
         usage = stats.ResourceUsage
         ticks = usage.CpuStats.TotalTicks if usage and usage.CpuStats else 0.0
+        res = alloc.AllocatedResources
+        allocated = (res.cpu_mhz, res.memory_mb) if res is not None else (0, 0)
         return Usage(ticks, stats.memory_bytes, allocated[0], allocated[1])
 
     # -- navigation, sort, filter --------------------------------------------------------------
@@ -379,4 +383,12 @@ class AllocsScreen(AllocActionsScreen):
         self.set_focus(self.table)
 
 
-__all__ = ["AllocsScreen", "Usage", "alloc_cells", "columns", "health_cell", "task_cell"]
+__all__ = [
+    "AllocsScreen",
+    "Usage",
+    "alloc_age",
+    "alloc_cells",
+    "columns",
+    "health_cell",
+    "task_cell",
+]

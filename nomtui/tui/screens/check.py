@@ -169,7 +169,7 @@ class CheckScreen(FilteredScreen):
             self.follow(view)
         if self.store.consul is not None:
             self.follow(ServicesView())
-        self.set_interval(REJUDGE_S, self.judge)
+        self.every(REJUDGE_S, self.judge)
         self.judge()
 
     def on_view_updated(self, message: ViewUpdated[Any]) -> None:

@@ -3,8 +3,10 @@
 The stream is `nomtui.client.events.EventStream` (resumes after drops without gaps or
 repeats), subscribed to the chosen topics only, so a token without `node:read` can still
 watch jobs by leaving `Node` out. The last `BUFFER` events are kept (toolong's bounded
-buffer); the table is refreshed at most every `FLUSH_S`, never once per event. `p`
-pauses the table: events keep arriving and are counted ("+N new") and shown on resume.
+buffer); the table is refreshed at most every `FLUSH_S`, never once per event, and not
+at all while another screen covers this one. Each event's cells are built once, when it
+arrives. `p` pauses the table: events keep arriving and are counted ("+N new") and
+shown on resume.
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ import re
 import time
 from collections import deque
 from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
+from textual import events as textual_events
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.widgets import DataTable, Footer, Static
 
 from nomtui.client.events import EventStream
@@ -125,6 +130,8 @@ class Received:
     key: str
     """`<index>:<position in batch>`: unique, and sorts with the stream."""
     event: Event
+    cells: Cells
+    """Its row, built once: a flush must not rebuild the whole buffer's cells."""
 
 
 class EventsScreen(FilteredScreen):
@@ -219,17 +226,21 @@ class EventsScreen(FilteredScreen):
             self.show_status()
 
     def _on_link(self, status: LinkStatus) -> None:
+        if status.state is LinkState.CLOSED:
+            return  # we closed it: the screen is going away, its widgets may be gone
         self.link = status
         state = _CONNECTION.get(status.state)
         if state is not None:
             detail = status.error.message if status.error is not None else ""
             self.app.post_message(ConnectionChanged(state, detail))
-        self.show_status()
+        with suppress(NoMatches):  # a report racing the screen's teardown
+            self.show_status()
 
     def receive(self, index: int, events: Iterable[Event]) -> None:
         """Add a batch to the buffer; the table follows within `FLUSH_S` unless paused."""
         for position, event in enumerate(events):
-            self.buffer.append(Received(f"{index:020d}:{position:04d}", event))
+            key = f"{index:020d}:{position:04d}"
+            self.buffer.append(Received(key, event, event_cells(event)))
             if self.paused:
                 self.new_while_paused += 1
         self.last_index = max(self.last_index, index)
@@ -237,13 +248,18 @@ class EventsScreen(FilteredScreen):
             self.show_status()
         elif not self._dirty:
             self._dirty = True
-            self.set_timer(FLUSH_S, self.flush)
+            if self.shown.is_set():
+                self.set_timer(FLUSH_S, self.flush)
+
+    def on_screen_resume(self, _: textual_events.ScreenResume) -> None:
+        if self._dirty:
+            self.flush()  # what came while another screen covered this one
 
     def flush(self) -> None:
         self._dirty = False
         if self.paused:
             return
-        rows = {r.key: event_cells(r.event) for r in self.buffer if r.event.Topic in self.topics}
+        rows = {r.key: r.cells for r in self.buffer if r.event.Topic in self.topics}
         table = self.main_table
         # At the top the view follows the newest event; anywhere else it stays put.
         following = table.cursor_row <= 0
@@ -258,7 +274,7 @@ class EventsScreen(FilteredScreen):
     def show_status(self) -> None:
         text = Text()
         if self.failure is not None:
-            text.append(f"✗ stream stopped: {self.failure.message}", style="bold red")
+            text.append(f"✗ stream stopped: {clean(self.failure.message)}", style="bold red")
         elif self.link.state is LinkState.RECONNECTING:
             text.append("○ reconnecting…", style="bold red")
         elif self.link.state is LinkState.CONNECTED:

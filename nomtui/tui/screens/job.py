@@ -20,6 +20,7 @@ import asyncio
 import time
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -141,7 +142,8 @@ class JobScreen(FilteredScreen):
         self.versions_table.sort_key = lambda key, column: (
             -int(key) if column == "version" and key.isdigit() else None
         )
-        self.query_one("#job-summary", Static).update(f"Loading job {clean(self.job_id)}…")
+        # Text, never a str: Static would parse a job named `[red]x` as markup.
+        self.query_one("#job-summary", Static).update(Text(f"Loading job {clean(self.job_id)}…"))
         self.query_one("#spec-body", Static).update(render.spec_renderable(None))
         self.follow(JobView(self.namespace, self.job_id))
         self.follow(ServicesView())
@@ -156,7 +158,7 @@ class JobScreen(FilteredScreen):
                 if state.data is None:
                     if state.error is not None:
                         self.query_one("#job-summary", Static).update(
-                            f"{clean(self.job_id)}: {clean(state.error.message)}"
+                            Text(f"{clean(self.job_id)}: {clean(state.error.message)}")
                         )
                     return
                 self.detail = state.data
@@ -220,7 +222,7 @@ class JobScreen(FilteredScreen):
                 http.get_json(job_path(self.job_id), params),
             )
         except NomtuiError as exc:
-            self.query_one("#diff-body", Static).update(clean(exc.message))
+            self.query_one("#diff-body", Static).update(Text(clean(exc.message)))
             return
         found = history.get("Versions") if isinstance(history, dict) else None
         self.versions = [v for v in found or () if isinstance(v, dict)]
@@ -262,7 +264,7 @@ class JobScreen(FilteredScreen):
             at = numbers.index(target) if target in numbers else -1
             base = numbers[at + 1] if 0 <= at < len(numbers) - 1 else None
         if base is None:
-            body.update(f"Version {target} is the oldest kept: nothing to compare it with.")
+            body.update(Text(f"Version {target} is the oldest kept: nothing to compare it with."))
             return
         changes, source = versions.compare(self.versions, self.diffs, base, target)
         body.update(versions.diff_text(changes, base, target, source))
@@ -271,6 +273,8 @@ class JobScreen(FilteredScreen):
     async def _watch_evaluations(self) -> None:
         watch = self.store.nomad.watch_job_evaluations(self.job_id, self.namespace)
         async for item in watch:
+            # A watch asks again only when pulled: covered, this screen asks nothing more.
+            await self.shown.wait()
             if isinstance(item, Snapshot):
                 self.evaluations = list(item.value)
                 self.query_one("#evaluations-body", Static).update(

@@ -1,9 +1,10 @@
 """The Jobs screen: every job of the namespace in one table, kept live by the store.
 
-Four store views feed it, none polled: `JobsView` (the rows), `AllocsView("*")` (the
-version column: the job list carries no version, so it is the newest version that has
-allocations; the watch is the one the header already runs), and `ServicesView` (the
-public URL, the first `https://` tag, and the Consul health of the job's instances).
+Three store views feed it, none polled: `JobsView` (the rows), `AllocsView` of every
+namespace without task states (the version column: the job list carries no version, so
+it is the newest version that has allocations; the watch is the one the header already
+runs), and `ServicesView` (the public URL, the first `https://` tag, and the Consul
+health of the job's instances).
 
 Periodic and parameterized children are folded under their parent (`▸ name +3`):
 Space toggles, → opens, ← closes. While a filter is set every child is shown, so a
@@ -17,7 +18,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from rich.text import Text
@@ -33,6 +34,8 @@ from nomtui.tui.header import ClusterHeader, format_age
 from nomtui.tui.nav import Open
 from nomtui.tui.screens.base import Clock, ViewUpdated
 from nomtui.tui.screens.filtered import FilteredScreen, filter_box, table_bindings
+from nomtui.tui.screens.job_extras import JobExtras, job_extras, public_url
+from nomtui.tui.screens.row_cells import RowCells
 from nomtui.tui.widgets.live_table import Column
 from nomtui.tui.widgets.tree_table import TreeTable
 
@@ -56,57 +59,6 @@ AGE_REFRESH_S = 5.0
 _STATUS_STYLE = {"running": "green", "pending": "yellow", "dead": "dim", "stopped": "dim"}
 
 
-@dataclass(frozen=True)
-class JobExtras:
-    """What the job list itself does not say, joined in from other views."""
-
-    version: int | None = None
-    url: str = ""
-    passing: int = 0
-    warning: int = 0
-    critical: int = 0
-
-
-def public_url(tags: tuple[str, ...] | list[str]) -> str:
-    """The first `https://` tag that is not a canary's (IA convention)."""
-    return next(
-        (t for t in tags if t.startswith("https://") and not t.startswith("https://canary-")),
-        "",
-    )
-
-
-def job_extras(
-    allocs: Mapping[str, AllocStub] | None, services: ServicesData | None
-) -> dict[str, JobExtras]:
-    """Per job key (`namespace/ID`): newest placed version, URL and instance health."""
-    versions: dict[str, int] = {}
-    for alloc in (allocs or {}).values():
-        key = f"{alloc.Namespace}/{alloc.JobID}"
-        versions[key] = max(versions.get(key, -1), alloc.JobVersion)
-    urls: dict[str, str] = {}
-    health: dict[str, Counter[str]] = {}
-    if services is not None and services.enabled:
-        for row in services.services.values():
-            url = public_url(row.tags)
-            for instance in row.instances:
-                if instance.alloc is None:
-                    continue
-                key = f"{instance.alloc.Namespace}/{instance.alloc.JobID}"
-                health.setdefault(key, Counter())[instance.status] += 1
-                if url and key not in urls:
-                    urls[key] = url
-    return {
-        key: JobExtras(
-            version=versions.get(key),
-            url=urls.get(key, ""),
-            passing=health.get(key, Counter())["passing"],
-            warning=health.get(key, Counter())["warning"],
-            critical=health.get(key, Counter())["critical"],
-        )
-        for key in set(versions) | set(urls) | set(health)
-    }
-
-
 def health_cell(extras: JobExtras) -> Text:
     if not (extras.passing or extras.warning or extras.critical):
         return Text("—", style="dim")
@@ -120,6 +72,10 @@ def health_cell(extras: JobExtras) -> Text:
             text.append(f"{mark}{count} ", style=style)
     text.rstrip()
     return text
+
+
+def submitted_age(job: JobStub, now_ns: int) -> str:
+    return format_age((now_ns - job.SubmitTime) / 1e9) if job.SubmitTime else "—"
 
 
 def job_cells(
@@ -144,7 +100,7 @@ def job_cells(
         counts = job.allocs
         groups = f"{job.groups_running}/{len(job.groups)}" if job.groups else "—"
         allocs = f"{counts.running}/{counts.pending}/{counts.failed}"
-    age = format_age((now_ns - job.SubmitTime) / 1e9) if job.SubmitTime else "—"
+    age = submitted_age(job, now_ns)
     alloc_style = "red" if not (job.Periodic or job.ParameterizedJob) and job.allocs.failed else ""
     name = Text()
     if child:
@@ -228,6 +184,7 @@ class JobsScreen(FilteredScreen):
         """Raft index of the data on screen."""
         self._allocs: Mapping[str, AllocStub] | None = None
         self._services: ServicesData | None = None
+        self.row_cells = RowCells()
 
     def compose(self) -> ComposeResult:
         yield ClusterHeader()
@@ -247,9 +204,9 @@ class JobsScreen(FilteredScreen):
         self.table.focus()
         self.table.sort_key = self._sort_key
         self.follow(JobsView(self.namespace))
-        self.follow(AllocsView("*"))
+        self.follow(AllocsView("*", task_states=False))
         self.follow(ServicesView())
-        self.set_interval(AGE_REFRESH_S, self.refresh_rows)
+        self.every(AGE_REFRESH_S, self.refresh_rows)
 
     def on_view_updated(self, message: ViewUpdated[Any]) -> None:
         data = message.state.data
@@ -293,9 +250,15 @@ class JobsScreen(FilteredScreen):
             parent = parents.get(key)
             if parent is None:
                 fold = (children[key], key in self.expanded) if children[key] else None
-                rows[key] = job_cells(job, now, extras, fold=fold)
             elif show_all or parent in self.expanded:
-                rows[key] = job_cells(job, now, extras, child=True)
+                fold = None
+            else:
+                continue
+            child = parent is not None
+            basis = (job, extras, fold, child, submitted_age(job, now))
+            build = partial(job_cells, job, now, extras, fold=fold, child=child)
+            rows[key] = self.row_cells.cells(key, basis, build)
+        self.row_cells.done()
         self.table.parents = parents
         self.table.set_rows(rows)
         self.refresh_bindings()
@@ -387,4 +350,5 @@ __all__ = [
     "job_extras",
     "public_url",
     "sort_value",
+    "submitted_age",
 ]

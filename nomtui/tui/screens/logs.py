@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.widgets import Footer, Input, Static
 from textual.worker import Worker
 
@@ -230,9 +232,12 @@ class LogsScreen(StoreScreen):
         await feed.run()
 
     def _on_status(self, source: Source, status: LinkStatus) -> None:
+        if status.state is LinkState.CLOSED:
+            return  # we closed it: the screen is going away or the feed was replaced
         if source in self._workers:  # not from a feed that was just replaced
             self.status[source] = status
-            self._show_title()
+            with suppress(NoMatches):  # a report racing the screen's teardown
+                self._show_title()
 
     # -- title ---------------------------------------------------------------------------------
 

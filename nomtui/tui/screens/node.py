@@ -27,7 +27,6 @@ from nomtui.tui.nav import Open
 from nomtui.tui.screens.base import Clock, ViewUpdated
 from nomtui.tui.screens.filtered import filter_box, table_bindings
 from nomtui.tui.screens.node_actions import NodeActionsScreen, node_action_bindings
-from nomtui.tui.screens.resources import ResourceCache
 from nomtui.tui.widgets.live_table import Cells, Column, LiveTable
 from nomtui.tui.widgets.topology import (
     NODE_STATUS_STYLE,
@@ -197,7 +196,6 @@ class NodeScreen(NodeActionsScreen):
         self.detail: Node | None = None
         self.allocs: list[AllocStub] = []
         self.gone = False
-        self.cache = ResourceCache.of(store)
 
     def compose(self) -> ComposeResult:
         yield ClusterHeader()
@@ -214,7 +212,7 @@ class NodeScreen(NodeActionsScreen):
     def on_mount(self) -> None:
         self.main_table.sort_reverse = True  # newest first
         self.follow(NodesView())
-        self.follow(AllocsView())
+        self.follow(AllocsView(task_states=False))
 
     def on_view_updated(self, message: ViewUpdated[Any]) -> None:
         data = message.state.data
@@ -230,15 +228,6 @@ class NodeScreen(NodeActionsScreen):
                 self.run_worker(self._read_node(), group="node-detail", exclusive=True)
         elif isinstance(message.view, AllocsView):
             self.allocs = [a for a in data.values() if a.NodeID == self.node_id]
-        nodes = [self.node] if self.node is not None else []
-        if self.cache.nodes_missing(nodes) or self.cache.allocs_missing(self.allocs):
-            self.run_worker(self._fill(nodes), group="resources", exclusive=True)
-            if not self.main_table.row_count:
-                return  # first load: show rows with their sizes, not "—" then numbers
-        self.refresh_view()
-
-    async def _fill(self, nodes: list[NodeStub]) -> None:
-        await self.cache.fill(nodes, self.allocs)
         self.refresh_view()
 
     async def _read_node(self) -> None:
@@ -256,11 +245,9 @@ class NodeScreen(NodeActionsScreen):
         if self.gone:
             summary.update(Text(f"Node {clean(self.node_id)} is not in the cluster.", style="red"))
         elif self.node is not None:
-            nodes = self.cache.with_capacity([self.node])
-            allocs = self.cache.with_resources(self.allocs)
-            load = node_loads(nodes, allocs)[self.node_id]
+            load = node_loads([self.node], self.allocs)[self.node_id]
             summary.update(node_summary(load, self.detail))
-            self.main_table.set_rows({a.ID: alloc_cells(a) for a in allocs})
+            self.main_table.set_rows({a.ID: alloc_cells(a) for a in self.allocs})
         self.query_one("#node-events", Static).update(node_events(self.detail, now))
         self.refresh_bindings()
 

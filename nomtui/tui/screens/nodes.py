@@ -1,7 +1,7 @@
 """The Nodes screen: every client node with its state and what is allocated on it.
 
-Fed by the store's node and allocation watches (blocking queries); node capacity and
-allocation sizes come from `ResourceCache`, fetched when a watch shows something new.
+Fed by the store's node and allocation watches (blocking queries), whose stubs carry
+node capacity and allocation sizes (`resources=true`), so nothing else is fetched.
 Rows are keyed by node ID and updated in place. `d` drains or cancels a drain, `e`
 toggles scheduling eligibility (each confirmed, hidden in read-only mode), Enter opens
 the node, `t` the topology drawing.
@@ -26,7 +26,6 @@ from nomtui.tui.nav import Open
 from nomtui.tui.screens.base import Clock, ViewUpdated
 from nomtui.tui.screens.filtered import filter_box, table_bindings
 from nomtui.tui.screens.node_actions import NodeActionsScreen, node_action_bindings
-from nomtui.tui.screens.resources import ResourceCache
 from nomtui.tui.widgets.live_table import Cells, Column, LiveTable
 from nomtui.tui.widgets.topology import (
     NODE_STATUS_STYLE,
@@ -101,7 +100,6 @@ class NodesScreen(NodeActionsScreen):
         self.nodes: dict[str, NodeStub] = {}
         self.allocs: list[AllocStub] = []
         self.loaded = False
-        self.cache = ResourceCache.of(store)
 
     def compose(self) -> ComposeResult:
         yield ClusterHeader()
@@ -116,7 +114,7 @@ class NodesScreen(NodeActionsScreen):
     def on_mount(self) -> None:
         self.main_table.focus()
         self.follow(NodesView())
-        self.follow(AllocsView())
+        self.follow(AllocsView(task_states=False))
 
     def on_view_updated(self, message: ViewUpdated[Any]) -> None:
         data = message.state.data
@@ -127,20 +125,10 @@ class NodesScreen(NodeActionsScreen):
             self.loaded = True
         elif isinstance(message.view, AllocsView):
             self.allocs = list(data.values())
-        if self.cache.nodes_missing(self.nodes.values()) or self.cache.allocs_missing(self.allocs):
-            self.run_worker(self._fill(), group="resources", exclusive=True)
-            if not self.main_table.row_count:
-                return  # first load: show rows with their sizes, not "—" then numbers
-        self.refresh_rows()
-
-    async def _fill(self) -> None:
-        await self.cache.fill(self.nodes.values(), self.allocs)
         self.refresh_rows()
 
     def loads(self) -> dict[str, NodeLoad]:
-        return node_loads(
-            self.cache.with_capacity(self.nodes.values()), self.cache.with_resources(self.allocs)
-        )
+        return node_loads(self.nodes.values(), self.allocs)
 
     def refresh_rows(self) -> None:
         self.main_table.set_rows({key: node_cells(load) for key, load in self.loads().items()})

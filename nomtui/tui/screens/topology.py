@@ -1,7 +1,7 @@
 """The Topology screen: nodes grouped by datacenter, drawn as bars of allocated resources.
 
-Same data as the Nodes screen (the store's node and allocation watches, sizes from
-`ResourceCache`); the drawing itself is `nomtui.tui.widgets.topology`. Arrow keys move
+Same data as the Nodes screen (the store's node and allocation watches, whose stubs carry
+capacity and sizes); the drawing itself is `nomtui.tui.widgets.topology`. Arrow keys move
 the node selection, Enter opens the node, `/` keeps only the nodes whose name, status,
 datacenter or class match.
 """
@@ -24,7 +24,6 @@ from nomtui.tui.header import ClusterHeader
 from nomtui.tui.nav import Open
 from nomtui.tui.screens.base import Clock, ViewUpdated
 from nomtui.tui.screens.filtered import FilteredScreen, filter_box, table_bindings
-from nomtui.tui.screens.resources import ResourceCache
 from nomtui.tui.widgets.live_table import RowFilter
 from nomtui.tui.widgets.topology import TopologyView
 
@@ -59,7 +58,6 @@ class TopologyScreen(FilteredScreen):
         self.nodes: dict[str, NodeStub] = {}
         self.allocs: list[AllocStub] = []
         self.node_filter = RowFilter()
-        self.cache = ResourceCache.of(store)
 
     def compose(self) -> ComposeResult:
         yield ClusterHeader()
@@ -75,7 +73,7 @@ class TopologyScreen(FilteredScreen):
 
     def on_mount(self) -> None:
         self.follow(NodesView())
-        self.follow(AllocsView())
+        self.follow(AllocsView(task_states=False))
 
     def on_view_updated(self, message: ViewUpdated[Any]) -> None:
         data = message.state.data
@@ -86,21 +84,13 @@ class TopologyScreen(FilteredScreen):
         elif isinstance(message.view, AllocsView):
             self.allocs = list(data.values())
         self.redraw()
-        if self.cache.nodes_missing(self.nodes.values()) or self.cache.allocs_missing(self.allocs):
-            self.run_worker(self._fill(), group="resources", exclusive=True)
-
-    async def _fill(self) -> None:
-        await self.cache.fill(self.nodes.values(), self.allocs)
-        self.redraw()
 
     def redraw(self) -> None:
         nodes = [n for n in self.nodes.values() if self.node_filter.matches(n.ID, node_haystack(n))]
-        self.drawing.show(self.cache.with_capacity(nodes), self.cache.with_resources(self.allocs))
+        self.drawing.show(nodes, self.allocs)
         status = Text(f"{len(nodes)} of {len(self.nodes)} nodes")
         if self.node_filter.pattern:
-            status.append(f"  filter {self.node_filter.pattern!r}", style="cyan")
-        if self.cache.error is not None:
-            status.append(f"  sizes unavailable: {self.cache.error.message}", style="red")
+            status.append(f"  filter {clean(self.node_filter.pattern)!r}", style="cyan")
         self.query_one("#topology-status", Static).update(status)
 
     def on_topology_view_node_chosen(self, message: TopologyView.NodeChosen) -> None:
