@@ -27,6 +27,12 @@ _SEQUENCE = re.compile(
 )
 _CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _CONTROLS_KEEP_NL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# For `clean_bytes`: every byte that is never a control by itself (tab, newline, printable
+# ASCII, and the bytes of multi-byte UTF-8), and the UTF-8 spellings of C1 controls and of
+# bidi controls. Literal first bytes let `re` skip ahead in C at GB/s.
+_SAFE_BYTES = bytes([0x09, 0x0A, *range(0x20, 0x7F), *range(0x80, 0x100)])
+_C1_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")
+_BIDI_UTF8 = re.compile(rb"\xe2(?:\x80[\xaa-\xae]|\x81[\xa6-\xa9])")
 
 
 def clean(text: str, *, newlines: bool = False) -> str:
@@ -43,4 +49,28 @@ def clean(text: str, *, newlines: bool = False) -> str:
     return pattern.sub("", _SEQUENCE.sub("", text))
 
 
-__all__ = ["clean"]
+def clean_bytes(data: bytes) -> bytes:
+    """`clean(data.decode("utf-8", errors="replace"), newlines=True).encode()`: log text
+    as bytes, newlines kept. Bytes with nothing to remove (printable ASCII, tab, newline,
+    valid UTF-8 without C1 or bidi controls) come back as they are, checked in a few
+    C-level passes (~1 GB/s) instead of decoded and matched per character (~0.1 GB/s).
+    """
+    if not data.translate(None, _SAFE_BYTES) and (
+        data.isascii()
+        or (_valid_utf8(data) and not _C1_UTF8.search(data) and not _BIDI_UTF8.search(data))
+    ):
+        return data
+    return clean(data.decode("utf-8", errors="replace"), newlines=True).encode()
+
+
+def _valid_utf8(data: bytes) -> bool:
+    # Invalid bytes become U+FFFD in `clean_bytes`'s slow path; a lone 0x9b (8-bit CSI)
+    # must never reach a terminal as itself.
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+__all__ = ["clean", "clean_bytes"]

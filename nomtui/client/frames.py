@@ -4,11 +4,16 @@ Nomad writes stream frames back to back with no separator (PROTOCOLS.md §5.2) a
 batches one per line (§4); both are "a sequence of JSON objects", so one splitter serves
 both. It is `raw_decode`-style: find where the next complete object ends, decode exactly
 that slice, keep the rest for the next `feed`. Finding the end is a scan for braces and
-quotes that hops with a regex from one of those characters to the next, so a 87 KiB base64
-string costs one C-level search, and the scan resumes where it stopped on the next feed
+quotes: outside strings a regex hops from one of those characters to the next; inside a
+string `bytes.find` (memchr) jumps to the closing quote and checks the stretch before it
+for a backslash, so an 87 KiB base64 string costs two C-level passes at memory speed
+(a regex over it ran at ~50 MB/s). The scan resumes where it stopped on the next feed
 (no quadratic rescans when a large frame trickles in). It works on bytes: UTF-8 never
 encodes a multi-byte character with bytes below 0x80, so a frame cut inside a character,
 an escape or a base64 string is simply incomplete, never misread.
+
+Decoding a frame is msgspec's: its JSON parser and base64 decoder together run at
+~1 GB/s, faster than cutting the string out and calling `binascii.a2b_base64` (~0.4 GB/s).
 
 Text that does not start with `{` is not an error at once: after streaming has started,
 Nomad's agent can only report a failure by appending its text to the body and ending it
@@ -32,8 +37,7 @@ MAX_TEXT_BYTES = 4096
 """How much of a trailing (non-JSON) text is kept to show a user."""
 _WS = b" \t\r\n"
 _OUTSIDE = re.compile(rb'[{}"]')
-_INSIDE = re.compile(rb'["\\]')
-_OPEN, _CLOSE, _QUOTE, _BACKSLASH = 0x7B, 0x7D, 0x22, 0x5C
+_OPEN, _QUOTE = 0x7B, 0x22
 
 
 class FrameError(BadResponse):
@@ -141,19 +145,11 @@ class JsonObjectSplitter:
         buf, i = self._buf, self._scan
         while True:
             if self._in_str:
-                m = _INSIDE.search(buf, i)
-                if m is None:
-                    self._scan = len(buf)
+                quote = self._string_end(i)
+                if quote is None:
                     return None
-                j = m.start()
-                if buf[j] == _BACKSLASH:
-                    if j + 1 >= len(buf):
-                        self._scan = j  # the escaped byte has not arrived: rescan from here
-                        return None
-                    i = j + 2
-                    continue
                 self._in_str = False
-                i = j + 1
+                i = quote + 1
                 continue
             m = _OUTSIDE.search(buf, i)
             if m is None:
@@ -171,6 +167,25 @@ class JsonObjectSplitter:
                     self._scan = j + 1
                     return j + 1
             i = j + 1
+
+    def _string_end(self, i: int) -> int | None:
+        """The closing quote of the string that continues at `i`; None (and `_scan` set
+        for the next feed) when it has not arrived. Each find moves forward only."""
+        buf = self._buf
+        quote = buf.find(b'"', i)
+        while True:
+            escape = buf.find(b"\\", i, len(buf) if quote < 0 else quote)
+            if escape < 0:
+                if quote < 0:
+                    self._scan = len(buf)
+                    return None
+                return quote
+            if escape + 1 >= len(buf):
+                self._scan = escape  # the escaped byte has not arrived: rescan from here
+                return None
+            i = escape + 2  # the escaped byte is skipped whole, even a quote
+            if 0 <= quote < i:
+                quote = buf.find(b'"', i)
 
     def _keep_text(self, data: bytes) -> None:
         assert self._text is not None
@@ -223,7 +238,9 @@ class FrameDecoder:
     def _decode(self, raw: bytes) -> StreamFrame:
         try:
             frame = self._decoder.decode(raw)
-        except msgspec.DecodeError as exc:  # ValidationError (bad base64, types) included
+        # ValidationError (bad base64, types) is a DecodeError; a string that is not
+        # UTF-8 is a UnicodeDecodeError instead.
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             raise FrameError(
                 self.address, self.path, "invalid", f"{exc} in {_excerpt(raw)!r}"
             ) from None

@@ -62,6 +62,9 @@ from nomtui.models.frames import FILE_DELETED, FILE_TRUNCATED, StreamFrame
 LOST = "lost"
 """Client-side event: output between the previous chunk and this one is gone."""
 IDLE_TIMEOUT_S = 15.0
+READ_ATTEMPTS = 5
+"""Tries of a read to the end (no follow) that make no progress before it fails: one
+that retried forever would hang `nomtui logs` on an agent that always errs."""
 """Silence after which a framed stream counts as dead (the agent heartbeats every 1 s)."""
 
 Origin = Literal["start", "end"]
@@ -182,6 +185,8 @@ class LogStream:
                     )
                 except NomtuiError as exc:
                     error = exc
+                if not self.follow and self._link.attempt + 1 >= READ_ATTEMPTS:
+                    raise error
                 await self._link.retry_after(error)
         finally:
             self._link.closed()
@@ -283,6 +288,12 @@ class LogStream:
                     await self._verify(planned)
                 decoder.finish()
             except TrailingText as exc:
+                if not self.follow:
+                    # A read to the end that the agent closed with words, not frames:
+                    # asking again gets the same words (a proxy's page, an agent error).
+                    cut = dropped(http, self._path, exc.text).reason
+                    reason = f"text instead of log frames ({cut})"
+                    raise BadResponse(http.address, self._path, reason) from None
                 raise dropped(http, self._path, exc.text) from None
             except FrameError as exc:
                 if exc.kind != "truncated":

@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from nomtui.cli import cli
+from nomtui.sanitize import clean
 from tests.commands import BAD_TOKEN, base_env, closed_port, invoke, one_error_line
 
 if TYPE_CHECKING:
@@ -94,7 +95,7 @@ class Follower:
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
-        while data := self.proc.stdout.read1(65536):
+        while data := os.read(self.proc.stdout.fileno(), 65536):
             self.out += data
 
     def wait_for(self, size: int, timeout: float = 20.0) -> None:
@@ -196,6 +197,72 @@ def test_control_sequences_are_removed_unless_raw(sim_thread: Sim, tmp_path: Pat
     ran = invoke(env, "logs", JOB)
     assert ran.out.endswith("red alert\nok\n") and "\x1b" not in ran.out
     assert stdout_bytes(env, "logs", "--raw", JOB).endswith(evil)
+
+
+# Terminal attacks that must not survive, each on its own line of an otherwise plain log:
+# OSC 52 (write the clipboard), clear screen, 8-bit CSI as a raw byte (invalid UTF-8) and
+# as UTF-8 (U+009B), a bidi override, a title change, a CRLF line.
+EVIL_LINES = [
+    b"copy \x1b]52;c;ZXZpbA==\x07me\n",
+    b"\x1b[2Jcleared\n",
+    b"raw \x9b31mC1\n",
+    b"utf8 \xc2\x9b31mC1\n",
+    b"bidi \xe2\x80\xaeevil\n",
+    b"\x1b]0;pwned\x1b\\title\r\n",
+]
+FORBIDDEN = [b"\x1b", b"\x9b", b"\x07", b"\r", b"\xe2\x80\xae"]
+
+
+def test_sanitised_in_the_fast_path_untouched_with_raw(sim_thread: Sim, tmp_path: Path) -> None:
+    """A big log whose chunks are mostly clean (the fast path) with attacks in between:
+    every attack is removed wherever it falls, everything else is byte for byte."""
+    alloc = running(sim_thread)[0]
+    log = b""
+    for n, evil in enumerate(EVIL_LINES * 3):
+        log += lines(n * 700, n * 700 + 700, "ok") + evil + "žluťoučký “kůň”\n".encode()
+    sim_thread.files.write_log(alloc, "http", "stdout", log)
+    env = base_env(tmp_path, sim_thread)
+    out = stdout_bytes(env, "logs", JOB)
+    assert out == clean(log.decode("utf-8", errors="replace"), newlines=True).encode()
+    assert not [bad for bad in FORBIDDEN if bad in out]
+    assert out.count(b"\n") == log.count(b"\n")  # no line lost or merged
+    assert b"copy me\n" in out and b"raw \xef\xbf\xbd31mC1\n" in out
+    assert stdout_bytes(env, "logs", "--raw", JOB) == log
+
+
+def test_each_line_is_out_before_the_next_is_written(sim_thread: Sim, tmp_path: Path) -> None:
+    """Line-buffered through a pipe: a complete line shows up while the task is still
+    quiet (the follower would otherwise wait forever), a partial one once completed."""
+    alloc = running(sim_thread)[0]
+    follower = Follower(base_env(tmp_path, sim_thread), JOB, "-f")
+    expected = b""
+    try:
+        for line in (b"first\n", b"second\n", b"thi", b"rd\n", b"\x1b[2Jfourth\n"):
+            sim_thread.files.write_log(alloc, "http", "stdout", line)
+            expected += line
+            if line.endswith(b"\n"):
+                follower.wait_for(len(expected.replace(b"\x1b[2J", b"")))
+    finally:
+        code, _ = follower.interrupt()
+    assert code == 0
+    assert bytes(follower.out) == b"first\nsecond\nthird\nfourth\n"
+
+
+def test_all_merges_whole_lines_of_big_logs(sim_thread: Sim, tmp_path: Path) -> None:
+    """`--all` over logs of many chunks: each allocation's lines, in order, each whole and
+    prefixed, however the streams' chunks interleave."""
+    allocs = running(sim_thread, "services-pyhi")
+    for n, alloc in enumerate(allocs):
+        sim_thread.files.write_log(alloc, "http", "stdout", lines(0, 3000, f"a{n}"))
+    out = stdout_bytes(base_env(tmp_path, sim_thread), "logs", "--all", "services-pyhi")
+    got: dict[bytes, list[bytes]] = {}
+    for line in out.splitlines(keepends=True):
+        prefix, _, rest = line.partition(b"] ")
+        got.setdefault(prefix + b"] ", []).append(rest)
+    assert got == {
+        f"[{alloc[:8]}] ".encode(): lines(0, 3000, f"a{n}").splitlines(keepends=True)
+        for n, alloc in enumerate(allocs)
+    }
 
 
 # -- error paths ------------------------------------------------------------------------

@@ -155,3 +155,86 @@ def test_any_frames_any_chunking(
         last = cut
     dec.finish()
     assert got == [f for f in frames if not f.is_heartbeat]
+
+
+# -- the find-based scanner: big frames, escapes, every cut ------------------------------
+
+ROTATION = [
+    StreamFrame(Offset=65536, Data=bytes(range(256)) * 256, File="alloc/logs/web.stdout.3"),
+    StreamFrame(Offset=65536, File="alloc/logs/web.stdout.3", FileEvent="file deleted"),
+    StreamFrame(Offset=9, Data=b"new file\n", File="alloc/logs/web.stdout.4"),
+    StreamFrame(Offset=4, Data=b"trun", File="alloc/logs/web.stdout.4", FileEvent="file truncated"),
+]
+
+
+def test_rotation_fields_survive_any_cut() -> None:
+    """A full-size frame, a deletion, the next file and a truncation, cut at every byte
+    around the places where the scanner changes state and every ~1000 bytes between
+    (every byte of the 87 KiB base64 string would be 90k decodes of it)."""
+    stream = b"{}".join(encode(f) for f in ROTATION) + b"{}"
+    edges = {len(stream), *range(0, len(stream), 1009)}
+    for i, byte in enumerate(stream):
+        if byte in b'{}"\\:,':
+            edges.update(range(max(0, i - 2), min(len(stream), i + 3)))
+    for cut in sorted(edges):
+        dec = FrameDecoder()
+        got = dec.feed(stream[:cut]) + dec.feed(stream[cut:])
+        dec.finish()
+        assert got == ROTATION, cut
+
+
+def test_strings_full_of_escapes_split_everywhere() -> None:
+    name = 'a\\"b\\\\"c' * 40 + "\\"  # quotes and backslashes, escaped and not
+    frame = StreamFrame(Offset=1, Data=b'"\\\\"', File=name)
+    raw = encode(frame) + b"{}" + encode(frame)
+    for cut in range(len(raw) + 1):
+        dec = FrameDecoder()
+        assert dec.feed(raw[:cut]) + dec.feed(raw[cut:]) == [frame, frame], cut
+
+
+def test_a_backslash_ending_a_chunk_escapes_the_next_quote() -> None:
+    dec = FrameDecoder()
+    assert dec.feed(b'{"Offset":2,"File":"x\\') == []
+    assert dec.feed(b'"') == []  # escaped: the string goes on
+    assert dec.feed(b'}","Data":"YQ=="}') == [StreamFrame(Offset=2, Data=b"a", File='x"}')]
+    assert dec.buffered == 0
+
+
+def test_heartbeats_alone_and_between_cuts() -> None:
+    dec = FrameDecoder()
+    assert dec.feed(b"{") == []
+    assert dec.feed(b"}{}\n{") == []
+    assert dec.feed(b"}  {}") == []
+    assert dec.buffered == 0
+    dec.finish()
+
+
+@pytest.mark.parametrize(
+    ("raw", "needle"),
+    [
+        (b'{"Data":"YQ="}', "base64"),  # wrong padding
+        (b'{"Data":"YQ==\\n"}', "base64"),  # an escaped newline is not base64
+        (b'{"Data":12}', "Data"),
+        (b'{"Offset":1.5}', "Offset"),
+        (b'{"Offset":-1}', "negative Offset"),
+        (b'{"Offset":1e3}', "Offset"),
+        (b'{"File":7}', "File"),
+    ],
+)
+def test_invalid_frames_are_clear_frame_errors(raw: bytes, needle: str) -> None:
+    with pytest.raises(FrameError, match=needle) as info:
+        FrameDecoder(address="http://agent", path="/v1/client/fs/logs/x").feed(raw)
+    assert info.value.kind == "invalid"
+    assert "\n" not in info.value.message and "/v1/client/fs/logs/x" in info.value.message
+
+
+def test_odd_but_valid_offsets_and_fields() -> None:
+    raw = (
+        b'{"Offset":0,"Data":"","File":"","FileEvent":""}'  # all zero: a heartbeat too
+        + b' {"Offset":9223372036854775807}'  # the largest int64, nothing else
+        + b'{"FileEvent":"file deleted","File":"f","Unknown":{"a":[1,"}"]}}'
+    )
+    assert FrameDecoder().feed(raw) == [
+        StreamFrame(Offset=2**63 - 1),
+        StreamFrame(File="f", FileEvent="file deleted"),
+    ]
