@@ -2,6 +2,7 @@
 
     .venv/bin/python screenshots/make.py            # every screen, 140x40
     .venv/bin/python screenshots/make.py job help   # just these
+    .venv/bin/python screenshots/make.py --out /tmp/shots   # somewhere else
 
 The demo cluster (seed 42) runs in this process, as `nomtui demo` does; the header shows
 a fixed address so the sim's random port never lands in a picture. A screen whose module
@@ -97,9 +98,9 @@ def store_factory(sim: Sim) -> Callable[[], Store]:
     return make
 
 
-async def shoot(sim: Sim, name: str, steps: list[Step]) -> Path:
+async def shoot(sim: Sim, name: str, steps: list[Step], out: Path = OUT) -> Path:
     app = NomtuiApp(store_factory(sim), address="http://127.0.0.1:4646", label="demo, seed 42")
-    path = OUT / f"{name}.svg"
+    path = out / f"{name}.svg"
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(SETTLE_S)
         for step in steps:
@@ -110,7 +111,7 @@ async def shoot(sim: Sim, name: str, steps: list[Step]) -> Path:
     return path
 
 
-async def main(wanted: list[str]) -> int:
+async def main(wanted: list[str], out: Path = OUT) -> int:
     unknown = [n for n in wanted if n not in SHOTS]
     if unknown:
         print(f"unknown screenshot(s): {', '.join(unknown)}; known: {', '.join(SHOTS)}")
@@ -124,8 +125,8 @@ async def main(wanted: list[str]) -> int:
             if kind is not None and not registry.available(kind):
                 print(f"skip {name}: no {kind!r} screen in this build")
                 continue
-            path = await shoot(sim, name, steps)
-            print(f"wrote {path.relative_to(OUT.parent)}")
+            path = await shoot(sim, name, steps, out)
+            print(f"wrote {path}")
             made += 1
     finally:
         await sim.stop()
@@ -135,8 +136,10 @@ async def main(wanted: list[str]) -> int:
 def cli(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("names", nargs="*", help=f"which ({', '.join(SHOTS)}); default all")
+    parser.add_argument("--out", type=Path, default=OUT, help="directory for the SVGs")
     args: Any = parser.parse_args(argv)
-    return asyncio.run(main(list(args.names)))
+    args.out.mkdir(parents=True, exist_ok=True)
+    return asyncio.run(main(list(args.names), args.out))
 
 
 if __name__ == "__main__":

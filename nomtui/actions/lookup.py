@@ -80,12 +80,15 @@ class NoRunningAllocation(NomtuiError):
 
 
 def nomad_client(settings: Settings) -> NomadClient:
-    """The Nomad client for resolved settings (read-only when the cluster is)."""
+    """The Nomad client for resolved settings (read-only when the cluster is), with its
+    writes and exec sessions recorded in the audit log."""
+    from nomtui.audit import attach
     from nomtui.client.nomad import NomadClient
 
-    return NomadClient.from_settings(
+    client = NomadClient.from_settings(
         settings.nomad, read_only=settings.read_only, cluster=settings.cluster
     )
+    return attach(client, settings)
 
 
 def consul_client(settings: Settings, timeout_s: float = CONSUL_TIMEOUT_S) -> ConsulClient:

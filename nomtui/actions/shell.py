@@ -34,6 +34,7 @@ import tty
 from collections.abc import Sequence
 from types import FrameType
 
+from nomtui import audit
 from nomtui.client.exec import ExecSession
 from nomtui.client.http import HttpClient
 
@@ -209,6 +210,14 @@ def terminal_fds() -> tuple[int, int]:
     return stdin, 1
 
 
+@audit.audited(
+    lambda http, alloc_id, task, command=None, **_: (
+        http,
+        "exec",
+        {"alloc": alloc_id, "task": task, "command": audit.command_text(command)},
+    ),
+    summary=lambda code: f"exit code {code}",
+)
 async def run_shell(
     http: HttpClient,
     alloc_id: str,

@@ -185,6 +185,7 @@ def start_tunnel(
     connection; raises TunnelError (and leaves nothing running) otherwise.
     """
     _check_target(host, remote_host, remote_port)
+    _check_options(extra_opts)
     if local_port:
         if not 0 < local_port < 65536:
             raise TunnelError(f"Local port {local_port} is not a port number (1-65535).")
@@ -256,6 +257,23 @@ def _check_target(host: str, remote_host: str, remote_port: int) -> None:
         raise TunnelError(f"{remote_host!r} is not a host to forward to.")
     if not 0 < remote_port < 65536:
         raise TunnelError(f"Remote port {remote_port} is not a port number (1-65535).")
+
+
+# Options that would open listeners beyond the one loopback forward (or let the forward
+# listen on other interfaces): the caller's -o may not add them.
+_BINDING_OPTIONS: Final = frozenset(
+    {"localforward", "remoteforward", "dynamicforward", "gatewayports"}
+)
+
+
+def _check_options(extra_opts: Sequence[str]) -> None:
+    for option in extra_opts:
+        words = option.replace("=", " ").split(maxsplit=1)
+        if words and words[0].lower() in _BINDING_OPTIONS:
+            raise TunnelError(
+                f"The ssh option {clean(option)} could listen beyond {LOOPBACK}; nomtui "
+                "tunnels bind to loopback only, so leave it out."
+            )
 
 
 def _wait_ready(child: subprocess.Popen[bytes], port: int, timeout: float) -> str | None:

@@ -11,6 +11,7 @@ from contextlib import aclosing
 from typing import Any, Protocol, TypeAlias, TypeVar
 from urllib.parse import quote
 
+from nomtui.audit import auditor_for, run_recorded, target_of
 from nomtui.client.blocking import Retrying, Snapshot
 from nomtui.client.http import HttpClient
 from nomtui.errors import ReadOnlyRefused
@@ -84,8 +85,21 @@ class NomadBase:
         body: Any = None,
         params: Mapping[str, str] | None = None,
     ) -> T:
-        self._guard(action)
-        return await self.http.send(method, path, type_, body, params)
+        """The one road of every write: the read-only guard, then the request, then the
+        audit line (`nomtui.audit`) when this client is audited."""
+        auditor = auditor_for(self.http)
+        if auditor is None:
+            self._guard(action)
+            return await self.http.send(method, path, type_, body, params)
+        target = target_of(path, body, params, self.http.namespace)
+        try:
+            self._guard(action)
+        except ReadOnlyRefused:
+            auditor.write(action, target, "refused: read-only")
+            raise
+        return await run_recorded(
+            auditor, action, target, lambda: self.http.send(method, path, type_, body, params)
+        )
 
     def _watch(
         self,
@@ -115,10 +129,15 @@ class NomadBase:
 
 async def _mapped(inner: Watch[T], change: Callable[[T], U]) -> Watch[U]:
     # aclosing: stopping this watch must stop the inner one now, not at garbage collection.
+    seen: tuple[T, U] | None = None
     async with aclosing(inner) as updates:
         async for update in updates:
             if isinstance(update, Snapshot):
-                yield Snapshot(change(update.value), update.index)
+                # The same value again (only its leader headers turned) maps to the same
+                # object again, as `watch_loop` promises.
+                if seen is None or seen[0] is not update.value:
+                    seen = (update.value, change(update.value))
+                yield Snapshot(seen[1], update.index, update.meta)
             else:
                 yield update
 

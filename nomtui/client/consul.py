@@ -37,6 +37,7 @@ from nomtui.client.consul_transport import (
     parse_consul_url,
     transport_error,
 )
+from nomtui.client.retry import RetryPolicy, retried
 from nomtui.config.secret import Secret
 from nomtui.errors import BadResponse, NomtuiError
 from nomtui.models.base import ModelError, convert
@@ -84,9 +85,11 @@ class ConsulClient:
         min_interval_s: float = DEFAULT_MIN_INTERVAL_S,
         max_threads: int = DEFAULT_THREADS,
         rng: random.Random | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         """`wait_s`: the blocking `wait` of watches (clamped to 60 s); `min_interval_s`: the
-        fastest a watch re-queries data that changes all the time."""
+        fastest a watch re-queries data that changes all the time; `retry`: how a read
+        that got a 5xx is tried again (`nomtui.client.retry`)."""
         secret = token if isinstance(token, Secret) or token is None else Secret(token)
         del token  # no plain-text secret in a local a traceback could show
         scheme, host, port, prefix = parse_consul_url(address)  # ConfigError now, not later
@@ -112,6 +115,7 @@ class ConsulClient:
         self.wait_s = min(wait_s, MAX_WAIT_S)
         self.min_interval_s = min_interval_s
         self._rng = rng or random.Random()
+        self.retry = retry or RetryPolicy()
         self._pool = DaemonPool(max_threads, "nomtui-consul")
         self._apis: list[ConsulApi] = []
         self._local = _ThreadApis(self)
@@ -168,7 +172,16 @@ class ConsulClient:
 
     # -- running py-consul off the loop -------------------------------------------------
 
-    async def _run(self, path: str, call: Callable[[ConsulApi], T]) -> T:
+    async def _run(self, path: str, call: Callable[[ConsulApi], T], *, retry: bool = True) -> T:
+        """`call` on a pool thread; a read that got a 5xx is tried again (`self.retry`)
+        unless `retry` is False (watches, which retry in their own loop)."""
+        if not retry:
+            return await self._run_once(path, call)
+        return await retried(
+            lambda: self._run_once(path, call), self.retry, sleep=asyncio.sleep, rng=self._rng
+        )
+
+    async def _run_once(self, path: str, call: Callable[[ConsulApi], T]) -> T:
         def work() -> T:
             api = self._local.get()
             try:
@@ -201,10 +214,15 @@ class ConsulClient:
         raise failure
 
     async def _query(
-        self, path: str, type_: Any, call: Callable[[ConsulApi], tuple[Any, Any]]
+        self,
+        path: str,
+        type_: Any,
+        call: Callable[[ConsulApi], tuple[Any, Any]],
+        *,
+        retry: bool = True,
     ) -> tuple[Any, bytes, int]:
         """(decoded value, canonical bytes for change detection, index) of one query."""
-        index_raw, data = await self._run(path, call)
+        index_raw, data = await self._run(path, call, retry=retry)
         value = self._decode(type_, data, path)
         return value, msgspec.json.encode(data), self._index(index_raw, path)
 
@@ -220,7 +238,7 @@ class ConsulClient:
             # its connection timeout), so `timeout_s` needs no passing on.
             index = int(query["index"]) if "index" in query else None
             wait = query.get("wait")
-            return await self._query(path, type_, lambda api: call(api, index, wait))
+            return await self._query(path, type_, lambda api: call(api, index, wait), retry=False)
 
         return watch_loop(
             fetch,

@@ -176,6 +176,9 @@ class _Http(consul.std.HTTPClient):  # type: ignore[misc]  # py-consul is untype
         # Proxies from the environment would surprise people pointing at 127.0.0.1
         # (the Nomad client makes the same choice).
         self.session.trust_env = False
+        # Never follow a redirect: requests strips only Authorization on the way, so the
+        # X-Consul-Token header would go wherever a proxy points (a 3xx is reported).
+        self.session.get_redirect_target = lambda response: None
         if target.basic_auth:
             self.session.auth = split_basic_auth(target.basic_auth)
 
@@ -212,8 +215,9 @@ def _checked(
             raise BadResponse(target.address, path, reason, service=SERVICE)
         try:
             return callback(response)
-        except consul.ConsulException:
-            # After a success status only the body can be wrong (not JSON, no index).
+        except (consul.ConsulException, RecursionError):
+            # After a success status only the body can be wrong (not JSON, no index;
+            # arrays nested thousands deep overflow the json module's recursion).
             reason = "a body that is not the JSON expected"
             failure = BadResponse(target.address, path, reason, service=SERVICE)
         raise failure  # outside the handler: no chain back into py-consul's frames

@@ -25,6 +25,7 @@ import asyncio
 import base64
 import contextlib
 import json
+import logging
 import ssl
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -47,6 +48,7 @@ from nomtui.config.secret import Secret, split_basic_auth
 from nomtui.errors import (
     BadResponse,
     NomtuiError,
+    scrub,
 )
 from nomtui.models.base import ModelError, decode
 from nomtui.models.frames import ExecInput, ExecOutput, ExecStdin, TtySize
@@ -58,6 +60,32 @@ MAX_STDIN_CHUNK = 64 * 1024
 OUTPUT_QUEUE = 64
 """Output frames held for a slow consumer (Nomad reads output in 4 KiB pieces)."""
 MAX_MESSAGE = 16 * 1024 * 1024
+
+
+class _NoRedirects(connect):
+    """websockets' `connect`, minus redirects: on a cross-origin redirect it strips only
+    Authorization and cookies, so X-Nomad-Token would reach wherever a proxy points. A
+    3xx ends the opening like any other refusal (the HTTP client does not follow either)."""
+
+    def process_redirect(self, exc: Exception) -> Exception | str:
+        return exc
+
+
+class _Redacting(logging.LoggerAdapter):  # type: ignore[type-arg]  # generic only in typeshed
+    """websockets' logger without our secrets: at DEBUG it logs every handshake header,
+    X-Nomad-Token and Authorization included, to whatever handler the host app set up."""
+
+    def __init__(self, secrets: Sequence[str]) -> None:
+        super().__init__(logging.getLogger("websockets.client"), {})
+        self._secrets = [s for s in secrets if s]
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
+        if self.isEnabledFor(level):
+            super().log(level, msg, *(self._clean(a) for a in args), **kwargs)
+
+    def _clean(self, arg: object) -> object:
+        text = str(arg)
+        return scrub(text, *self._secrets) if any(s in text for s in self._secrets) else arg
 
 
 class OutputChunk(NamedTuple):
@@ -146,7 +174,7 @@ class ExecSession:
         secret_text = secret.reveal() if secret else None
         problem: NomtuiError | None = None
         try:
-            ws = await connect(
+            ws = await _NoRedirects(
                 url,
                 additional_headers=headers,
                 open_timeout=open_timeout_s,
@@ -154,6 +182,7 @@ class ExecSession:
                 proxy=None,  # like the HTTP client: no proxies from the environment
                 max_size=MAX_MESSAGE,
                 user_agent_header="nomtui",
+                logger=_Redacting(list(headers.values())),
                 **extra,
             )
         except (OSError, WebSocketException) as exc:

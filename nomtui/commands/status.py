@@ -32,10 +32,17 @@ HEALTH_STYLE = {"healthy": "good", "unhealthy": "bad", "warning": "warn", "pendi
 
 
 def settings_of(ctx: click.Context) -> Settings:
-    """The resolved settings for this invocation (flags from the `nomtui` group)."""
-    from nomtui.config import Flags, resolve
+    """The resolved settings for this invocation (flags from the `nomtui` group).
 
-    return resolve(ctx.find_object(Flags) or Flags())
+    A token file others can read is worth a line on stderr every time (other warnings
+    wait for `nomtui config`)."""
+    from nomtui.config import Flags, resolve
+    from nomtui.output import note
+
+    settings = resolve(ctx.find_object(Flags) or Flags())
+    for warning in settings.exposed_secrets:
+        note(f"warning: {warning}")
+    return settings
 
 
 def job_argument(arg: str | None) -> str:

@@ -57,11 +57,20 @@ def loose_permissions(path: Path) -> int | None:
     return mode if mode & (stat.S_IRGRP | stat.S_IROTH) else None
 
 
-def permission_warning(path: Path, shown: str, holds: str) -> str | None:
+class ExposedSecret(str):
+    """A warning that a file holding a secret is readable by other users.
+
+    A `str`, so it travels with the other warnings; its type lets every command (not only
+    `nomtui config`) find and show it, since a token on a shared machine matters now."""
+
+    __slots__ = ()
+
+
+def permission_warning(path: Path, shown: str, holds: str) -> ExposedSecret | None:
     mode = loose_permissions(path)
     if mode is None:
         return None
-    return (
+    return ExposedSecret(
         f"{shown} holds {holds} and is readable by other users (mode {mode:04o}); "
         f"run chmod 600 {shown}."
     )

@@ -91,3 +91,11 @@ class Settings:
     """Where config.toml was looked for (it may not exist)."""
     sources: dict[str, str]
     warnings: list[str]
+
+    @property
+    def exposed_secrets(self) -> list[str]:
+        """The warnings about files with a secret that others can read: every command
+        shows these on stderr, where other warnings are for `nomtui config`."""
+        from nomtui.config.files import ExposedSecret
+
+        return [w for w in self.warnings if isinstance(w, ExposedSecret)]

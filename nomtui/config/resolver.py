@@ -41,7 +41,13 @@ from nomtui.config.addresses import (
 )
 from nomtui.config.checks import check_tls_files, token_crossing
 from nomtui.config.env import BASE_DOMAIN, env_layer, relative_to
-from nomtui.config.files import load_token, permission_warning, read_text, show_path
+from nomtui.config.files import (
+    expand_path,
+    load_token,
+    permission_warning,
+    read_text,
+    show_path,
+)
 from nomtui.config.git import current_branch
 from nomtui.config.layer import (
     Invalid,
@@ -69,6 +75,7 @@ from nomtui.config.shellfile import parse_assignments
 from nomtui.errors import ConfigError
 
 DEFAULT = "default"
+AUDIT_LOG_ENV = "NOMTUI_AUDIT_LOG"
 _CONFIG_TOML = "config.toml"
 
 
@@ -168,7 +175,8 @@ def resolve(
                 f"{name} puts the token in the process list and shell history; prefer "
                 "the environment or token_command in config.toml."
             )
-    return _finish(flags, nomad, consul, chosen, config, config_file, env, home, sources, warnings)
+    audit_log = _audit_log(env, home, cwd, config, sources)
+    return _finish(flags, nomad, consul, chosen, config, config_file, audit_log, sources, warnings)
 
 
 def _consul_address(address: str | None, stack: list[Layer], sources: dict[str, str]) -> str:
@@ -188,8 +196,7 @@ def _finish(
     chosen: tuple[clusters.Cluster, str] | None,
     config: clusters.ConfigFile | None,
     config_file: Path,
-    env: Mapping[str, str],
-    home: Path,
+    audit_log: Path,
     sources: dict[str, str],
     warnings: list[str],
 ) -> Settings:
@@ -205,8 +212,6 @@ def _finish(
     sources["color"] = where if cluster and cluster.color else DEFAULT
     registry = config.registry if config and config.registry else None
     sources["registry"] = f"{_CONFIG_TOML} registry" if registry else DEFAULT
-    audit_log = config.audit_log if config and config.audit_log else None
-    sources["audit_log"] = f"{_CONFIG_TOML} audit_log" if audit_log else DEFAULT
     sources["keys"] = f"{_CONFIG_TOML} [keys]" if config and config.keys else DEFAULT
     return Settings(
         nomad=nomad,
@@ -217,11 +222,31 @@ def _finish(
         color=cluster.color if cluster else None,
         keys=dict(config.keys) if config else {},
         registry=registry or DEFAULT_REGISTRY,
-        audit_log=audit_log or _default_audit_log(env, home),
+        audit_log=audit_log,
         config_file=config_file,
         sources=sources,
         warnings=warnings,
     )
+
+
+def _audit_log(
+    env: Mapping[str, str],
+    home: Path,
+    cwd: Path,
+    config: clusters.ConfigFile | None,
+    sources: dict[str, str],
+) -> Path:
+    """NOMTUI_AUDIT_LOG (empty is unset, as with every variable), then config.toml's
+    audit_log, then the XDG default."""
+    given = env.get(AUDIT_LOG_ENV, "").strip()
+    if given:
+        sources["audit_log"] = f"env {AUDIT_LOG_ENV}"
+        return expand_path(given, home, cwd)
+    if config is not None and config.audit_log is not None:
+        sources["audit_log"] = f"{_CONFIG_TOML} audit_log"
+        return config.audit_log
+    sources["audit_log"] = DEFAULT
+    return _default_audit_log(env, home)
 
 
 def _default_audit_log(env: Mapping[str, str], home: Path) -> Path:

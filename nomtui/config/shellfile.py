@@ -23,7 +23,15 @@ _SEPARATORS = " \t\n;"
 
 
 class _Incomplete(Exception):
-    """The text ends inside a quote or after a backslash: the next line continues it."""
+    """The text ends inside a quote or after a backslash: the next line continues it.
+
+    `continuation`: it ends with an unquoted backslash, which the shell removes together
+    with the newline; inside quotes the newline is part of the value.
+    """
+
+    def __init__(self, continuation: bool = False) -> None:
+        super().__init__()
+        self.continuation = continuation
 
 
 def _closing(s: str, i: int, char: str) -> int:
@@ -81,7 +89,7 @@ def _word_end(s: str, i: int) -> int:
         c = s[i]
         if c == "\\":
             if i + 1 >= len(s):
-                raise _Incomplete
+                raise _Incomplete(continuation=True)
             i += 2
         elif c in "'`":
             i = _closing(s, i + 1, c)
@@ -219,6 +227,18 @@ class _Scope(Mapping[str, str]):
         return len({*self._own, *self._env})
 
 
+def _lines(text: str) -> list[str]:
+    """The file's lines as a shell sees them: split at `\n` only (`str.splitlines` would
+    also split at `\r`, form feeds and U+2028 inside a quoted value, found by fuzzing).
+    A file saved with CRLF line ends throughout reads as if it had LF ones."""
+    lines = text.split("\n")
+    if text.count("\r\n") == text.count("\n"):
+        lines = [line.removesuffix("\r") for line in lines]
+    if lines[-1] == "":
+        lines.pop()  # the newline that ends the last line
+    return lines
+
+
 def parse_assignments(
     text: str, env: Mapping[str, str], home: Path, shown: str
 ) -> tuple[dict[str, str], list[str]]:
@@ -230,7 +250,7 @@ def parse_assignments(
     values: dict[str, str] = {}
     warnings: list[str] = []
     skipped: list[int] = []
-    lines = text.splitlines()
+    lines = _lines(text)
     scope = _Scope(values, env, home)
     i = 0
     while i < len(lines):
@@ -240,14 +260,13 @@ def parse_assignments(
         while words is None:
             try:
                 words = split_words(chunk)
-            except _Incomplete:
+            except _Incomplete as open_end:
                 if i >= len(lines):
                     break
-                # A trailing backslash joins lines without the newline; an open quote
-                # keeps it. (A backslash ending a line inside single quotes is rare
-                # enough to be read the first way.)
-                joint = "" if chunk.endswith("\\") else "\n"
-                chunk = chunk.removesuffix("\\") + joint + lines[i]
+                if open_end.continuation:
+                    chunk = chunk.removesuffix("\\") + lines[i]
+                else:
+                    chunk = chunk + "\n" + lines[i]
                 i += 1
         if words is None:
             skipped.append(lineno)

@@ -84,6 +84,7 @@ def type_name(type_: object) -> str:
 
 
 _DECODERS: dict[Any, msgspec.json.Decoder[Any]] = {}
+_NOT_UTF8 = "a string in it is not valid UTF-8"
 
 
 @overload
@@ -115,6 +116,10 @@ def decode(type_: Any, data: Buffer) -> Any:
         return decoder(type_).decode(data)
     except msgspec.MsgspecError as exc:  # DecodeError and its subclass ValidationError
         raise _model_error(type_, exc) from None
+    except UnicodeError:
+        # msgspec lets this through for a string that is not UTF-8 (found by the
+        # bad-input corpus): it is a malformed body like any other.
+        raise ModelError(type_name(type_), _NOT_UTF8, "$") from None
 
 
 @overload
@@ -133,6 +138,8 @@ def convert(type_: Any, obj: Any) -> Any:
         return msgspec.convert(obj, type_, strict=True)
     except msgspec.MsgspecError as exc:
         raise _model_error(type_, exc) from None
+    except UnicodeError:  # a lone surrogate in a str (see `decode`)
+        raise ModelError(type_name(type_), _NOT_UTF8, "$") from None
 
 
 REDACTED = "***"

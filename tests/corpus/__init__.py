@@ -1,0 +1,1 @@
+"""The bad-input corpus: every case, through the client API and the one-shot commands."""
