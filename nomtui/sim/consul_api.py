@@ -123,7 +123,7 @@ class _ConsulApi:
                 body = [item for item in body if expr(item)]
             return body, self._index(tables)
 
-        return await blocking(request, self.sim, run, prefix="X-Consul")
+        return await blocking(request, self.sim, run, prefix="X-Consul", tables=tables)
 
     # -- catalog --------------------------------------------------------------------------
 
@@ -138,7 +138,7 @@ class _ConsulApi:
             body = {name: sorted(tags[name]) for name in sorted(tags)}
             return body, self._index(CATALOG)
 
-        return await blocking(request, self.sim, compute, prefix="X-Consul")
+        return await blocking(request, self.sim, compute, prefix="X-Consul", tables=CATALOG)
 
     async def catalog_service(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["service"]

@@ -28,6 +28,12 @@ def active_for(sim: Sim, job: Json) -> Json | None:
     return None
 
 
+def active_jobs(sim: Sim) -> set[tuple[str, str]]:
+    """(namespace, job ID) of every job with an active deployment."""
+    deps = sim.state.deployments.values()
+    return {(d["Namespace"], d["JobID"]) for d in deps if d["Status"] in ACTIVE}
+
+
 def create(sim: Sim, txn: Txn, job: Json, canaries: dict[str, int]) -> Json:
     groups: dict[str, Json] = {}
     for group in job["TaskGroups"]:
@@ -96,7 +102,11 @@ def progress(sim: Sim, txn: Txn, dep: Json) -> None:
     """Recount the groups; promote, complete or fail the deployment when it is time."""
     if dep["Status"] != "running":
         return
-    allocs = [a for a in sim.state.allocs.values() if a.get("DeploymentID") == dep["ID"]]
+    allocs = [
+        a
+        for a in sim.state.allocs_of_job(dep["Namespace"], dep["JobID"])
+        if a.get("DeploymentID") == dep["ID"]
+    ]
     changed = False
     for name, group in dep["TaskGroups"].items():
         mine = [a for a in allocs if a["TaskGroup"] == name]

@@ -22,6 +22,7 @@ def alloc(sim: Sim, txn: Txn, a: Json, type_: str = "AllocationUpdated") -> None
     """Every allocation change also moves the job summary and the Consul registrations."""
     stamp(txn, a, time_field="ModifyTime")
     txn.touch("allocs", "job_summary")
+    sim.state.allocs.changed(a)
     filter_keys = [a["JobID"]]
     if a.get("DeploymentID"):
         filter_keys.append(a["DeploymentID"])
@@ -61,4 +62,6 @@ def node(sim: Sim, txn: Txn, n: Json, type_: str) -> None:
     stamp(txn, n)
     txn.touch("nodes")
     txn.event("Node", type_, n["ID"], "", {"Node": copy.deepcopy(n)}, [])
+    # what runs on a node that went down (or came back) has a step to take
+    sim.state.allocs.awake.update(sim.state.allocs.by_node.get(n["ID"], ()))
     consul_sync.sync_node(sim, txn, n)

@@ -4,7 +4,7 @@ The scheduler records events through `Txn.event(...)`; every write appends one b
 `{"Index", "Events"}` to `sim.state.event_batches`. This module only replays and follows
 that buffer (PROTOCOLS.md §4): a `{}` heartbeat at once and every `event_heartbeat_s`,
 then one line per batch with at least one event left after the topic and namespace
-filters. Every byte goes through the fault injector's StreamGuard.
+filters. Every byte goes through the fault injector's StreamGuard (and is counted).
 
 ACL (the spec leaves it to Nomad's per-topic check, which we follow): the management
 token may subscribe to anything. Other valid tokens (the sim's read-only token) may read
@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from nomtui.sim import traffic
 from nomtui.sim.faults import StreamCut
 from nomtui.sim.http import ApiError
 from nomtui.sim.state import Json
@@ -148,7 +149,7 @@ async def stream(request: web.Request, sim: Sim) -> web.StreamResponse:
         status=200, headers={"Content-Type": "application/json", "Cache-Control": "no-cache"}
     )
     await resp.prepare(request)
-    guard = sim.injector.guard(request, resp)
+    guard = traffic.guard(sim, request, resp)
     state = sim.state
     loop = asyncio.get_running_loop()
     period = sim.config.event_heartbeat_s

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from nomtui.sim import traffic
 from nomtui.sim.faults import StreamCut
 from nomtui.sim.fs_info import file_info, parse_go_bool, parse_go_int, sniff_content_type
 from nomtui.sim.fs_stream import FRAME_SIZE, FrameSink, LogsError, list_logs, stream_file
@@ -232,7 +233,7 @@ async def _send_raw(
             ctype = "text/plain; charset=utf-8"
         resp = web.StreamResponse(headers={"Content-Type": ctype})
         await resp.prepare(request)
-        guard = sim.injector.guard(request, resp)
+        guard = traffic.guard(sim, request, resp)
         remaining = limit - len(first) if limit > 0 else -1
         chunk = first
         try:
@@ -271,7 +272,7 @@ async def _run_stream(
 ) -> web.StreamResponse:
     resp = web.StreamResponse(headers={"Content-Type": content_type})
     await resp.prepare(request)
-    guard = sim.injector.guard(request, resp)
+    guard = traffic.guard(sim, request, resp)
     sink = FrameSink(
         guard, plain=plain, heartbeat_s=sim.config.frame_heartbeat_s, alive=_alive(request)
     )

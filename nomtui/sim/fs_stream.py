@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from nomtui.sim.faults import StreamGuard
+from nomtui.sim.traffic import StreamWriter
 
 FRAME_SIZE = 64 * 1024
 BATCH_WINDOW_S = 0.2
@@ -62,7 +62,7 @@ class FrameSink:
 
     def __init__(
         self,
-        guard: StreamGuard,
+        guard: StreamWriter,
         *,
         plain: bool,
         heartbeat_s: float,

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from nomtui.sim.answers import Answer, Answers, RawJson
+
 if TYPE_CHECKING:
     from nomtui.sim.server import Sim
 
@@ -19,6 +21,8 @@ DEFAULT_WAIT_S = 300.0
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
 _UNIT_S = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 _jitter = random.Random(0)
+# where a list handler leaves the X-Nomad-NextToken value for the response
+NEXT_TOKEN = web.RequestKey("next_token", str)
 
 
 def error(status: int, text: str) -> web.Response:
@@ -68,7 +72,11 @@ def query_bool(request: web.Request, name: str, default: bool = False) -> bool:
 def encode(body: Any, request: web.Request) -> bytes:
     pretty = request.query.get("pretty")
     if pretty is not None and pretty != "0":
+        if isinstance(body, RawJson):
+            body = json.loads(body.data)
         return (json.dumps(body, indent=4) + "\n").encode()
+    if isinstance(body, RawJson):
+        return body.data
     return json.dumps(body, separators=(",", ":")).encode()
 
 
@@ -124,21 +132,55 @@ async def blocking(
     compute: Callable[[], tuple[Any, int]],
     *,
     prefix: str = "X-Nomad",
+    tables: tuple[str, ...] | None = None,
 ) -> web.Response:
     """Answer now when the data is newer than `index`, else when it changes or `wait` ends.
 
     `compute` returns (body, index) and raises ApiError for 4xx answers; it is re-run
-    after every write, as the real servers re-run the query when watched state changes.
+    when watched state changes, as the real servers re-run the query. `tables` are the
+    state tables the answer is read from: only writes to them wake the query, and equal
+    queries at equal table indexes share one computed answer. Without `tables`, every
+    write wakes the query and it is computed afresh each time.
     """
     min_index, wait = parse_blocking(request, prefix)
-    body, index = compute()
-    if min_index > 0 and index <= min_index:
+    if min_index > 0:
+        sim.traffic.blocking[sim.traffic.key(request)] += 1
+    answer = _answer(request, sim, compute, tables)
+    if min_index > 0 and answer.index <= min_index:
         wait += _jitter.uniform(0, wait / 16)
         deadline = time.monotonic() + wait
-        while index <= min_index:
+        key = sim.traffic.key(request)
+        sim.traffic.blocked[key] += 1
+        while answer.index <= min_index:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
-            await sim.state.wait_change(remaining)
-            body, index = compute()
-    return json_response(request, sim, body, index, prefix=prefix)
+            sim.traffic.parked[key] += 1
+            try:
+                await sim.state.wait_change(remaining, tables)
+            finally:
+                sim.traffic.parked[key] -= 1
+            # A server whose leader went away fails the queries it holds, parked or not.
+            server_side = not request.path.startswith(("/v1/client/", "/v1/agent/"))
+            if server_side and sim.injector.refuses_for_leader(request.path):
+                raise ApiError(500, "No cluster leader")
+            answer = _answer(request, sim, compute, tables)
+    if answer.next_token:
+        request[NEXT_TOKEN] = answer.next_token
+    return json_response(request, sim, answer.body, answer.index, prefix=prefix)
+
+
+def _answer(
+    request: web.Request,
+    sim: Sim,
+    compute: Callable[[], tuple[Any, int]],
+    tables: tuple[str, ...] | None,
+) -> Answer:
+    def run() -> Answer:
+        request.pop(NEXT_TOKEN, None)
+        sim.traffic.computed[sim.traffic.key(request)] += 1
+        body, index = compute()
+        return Answer(body, index, request.get(NEXT_TOKEN))
+
+    key = None if tables is None else Answers.key(request, sim.state, tables)
+    return sim.answers.get(key, run)

@@ -10,7 +10,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from nomtui.sim import cluster_ops, deployments, emit, jobs_ops, scheduler, shapes
+from nomtui.sim import churn, cluster_ops, deployments, emit, jobs_ops, scheduler, shapes
 from nomtui.sim.clock import rfc3339
 from nomtui.sim.state import Json, Txn
 
@@ -38,14 +38,19 @@ async def run(sim: Sim) -> None:
 
 
 def tick(sim: Sim) -> None:
+    allocs = sim.state.allocs
     with sim.state.write() as txn:
         touched_jobs: set[tuple[str, str]] = set()
-        for alloc in list(sim.state.allocs.values()):
+        # Only allocations with something pending: at scale nearly all of them are settled.
+        awake = allocs.awake
+        for alloc in allocs.awake_in_order():
             before = alloc["ModifyIndex"]
             step_alloc(sim, txn, alloc)
             deployments.decide_health(sim, txn, alloc)
             if alloc["ModifyIndex"] != before:
                 touched_jobs.add((alloc["Namespace"], alloc["JobID"]))
+            if settled(sim, alloc):
+                awake.discard(alloc["ID"])
         for dep in list(sim.state.deployments.values()):
             deployments.progress(sim, txn, dep)
         for node in list(sim.state.nodes.values()):
@@ -53,10 +58,28 @@ def tick(sim: Sim) -> None:
                 step_drain(sim, txn, node)
         step_periodic(sim, txn)
         step_reschedule(sim, txn)
+        churn.step(sim, txn, sim.churn)
         for key in touched_jobs:
             job = sim.state.jobs.get(key)
             if job is not None:
                 scheduler.refresh_job_status(sim, txn, job)
+
+
+def settled(sim: Sim, alloc: Json) -> bool:
+    """Nothing will happen to it by itself: only a write (which wakes it) can move it."""
+    if alloc["ClientStatus"] in scheduler.TERMINAL:
+        return True
+    if alloc["DesiredStatus"] != "run" or alloc["ClientStatus"] != "running":
+        return False
+    if alloc["JobType"] in ("batch", "sysbatch"):
+        return False
+    if sim.runtime.behaviour.get((alloc["Namespace"], alloc["JobID"])) == "crash":
+        return False
+    node = sim.state.nodes.get(alloc["NodeID"])
+    if node is None or node["Status"] == "down":
+        return False
+    health = alloc.get("DeploymentStatus")
+    return health is None or health.get("Healthy") is not None
 
 
 def step_alloc(sim: Sim, txn: Txn, alloc: Json) -> None:
@@ -186,8 +209,9 @@ def step_reschedule(sim: Sim, txn: Txn) -> None:
     if txn.now_ns - sim.runtime.last_reschedule_ns < RESCHEDULE_EVERY_NS:
         return
     sim.runtime.last_reschedule_ns = txn.now_ns
+    busy = deployments.active_jobs(sim)
     for job in list(sim.state.jobs.values()):
-        if job["Type"] != "service" or job["Stop"] or deployments.active_for(sim, job):
+        if job["Type"] != "service" or job["Stop"] or (job["Namespace"], job["ID"]) in busy:
             continue
         for group in job["TaskGroups"]:
             live = scheduler.live_allocs(sim, job, group["Name"])

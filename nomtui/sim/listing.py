@@ -8,12 +8,11 @@ from typing import TypeVar
 
 from aiohttp import web
 
+from nomtui.sim.http import NEXT_TOKEN as NEXT_TOKEN  # list handlers set it; re-exported
 from nomtui.sim.http import ApiError
 from nomtui.sim.state import Json
 
 T = TypeVar("T")
-# where a list handler leaves the X-Nomad-NextToken value for the response
-NEXT_TOKEN = web.RequestKey("next_token", str)
 _HEX = re.compile(r"^[0-9a-fA-F-]*$")
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import copy
 import itertools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
 
 from nomtui.sim import shapes
+from nomtui.sim.answers import join_array, json_bytes
 from nomtui.sim.bexpr import FilterError, compile_filter
 from nomtui.sim.http import ApiError, blocking, error, json_response, query_bool
 from nomtui.sim.listing import (
@@ -30,6 +31,18 @@ from nomtui.sim.state import Json
 if TYPE_CHECKING:
     from nomtui.sim.server import Sim
 
+T = TypeVar("T")
+JOBS_LIST = ("jobs", "job_summary")
+# what a full allocation read embeds: the allocation and the job version it runs
+ALLOC_READ = ("allocs", "jobs", "job_version")
+# The tables each job sub-read comes from (see `blocking`); the rest wake on any write.
+JOB_SUB_TABLES: dict[str, tuple[str, ...]] = {
+    "/allocations": ("jobs", "allocs"),
+    "/evaluations": ("jobs", "evals"),
+    "/deployments": ("jobs", "deployment"),
+    "/deployment": ("jobs", "deployment"),
+    "/summary": JOBS_LIST,
+}
 JOB_GET_SUFFIXES = (
     "/allocations",
     "/evaluations",
@@ -44,6 +57,11 @@ JOB_GET_SUFFIXES = (
 
 
 def apply_filter(request: web.Request, items: list[Json]) -> list[Json]:
+    return filter_items(request, items, lambda i: i)
+
+
+def filter_items(request: web.Request, items: list[T], as_json: Callable[[T], Json]) -> list[T]:
+    """`filter=`: keep the items whose JSON (`as_json(item)`) matches the expression."""
     expr = request.query.get("filter")
     if not expr:
         return items
@@ -54,9 +72,26 @@ def apply_filter(request: web.Request, items: list[Json]) -> list[Json]:
             400, f"failed to create result paginator: failed to read filter expression: {exc}"
         ) from None
     try:
-        return [i for i in items if keep(i)]
+        return [i for i in items if keep(as_json(i))]
     except FilterError as exc:
         raise ApiError(400, f"failed to read result page: {exc}") from None
+
+
+Item = tuple[Json, bytes]
+"""A list item as JSON (for filters and paging) and as encoded bytes (for the answer)."""
+
+
+def job_stub_item(sim: Sim, job: Json, meta: bool) -> Item:
+    """A job's list stub, re-encoded only when the job or one of its allocations changed."""
+    if job.get("Periodic") or job.get("ParameterizedJob"):
+        stub = shapes.job_stub(job, summary_of(sim, job), meta=meta)  # counts its children
+        return stub, json_bytes(stub)
+    key = (job["Namespace"], job["ID"])
+    allocs = sim.state.allocs
+    version = (job["ModifyIndex"], allocs.job_index.get(key, 0), len(allocs.by_job.get(key, ())))
+    return sim.answers.fragments["job_stub"].get(
+        (*key, meta), version, lambda: shapes.job_stub(job, summary_of(sim, job), meta=meta)
+    )
 
 
 def job_or_404(sim: Sim, request: web.Request, job_id: str) -> Json:
@@ -103,21 +138,21 @@ def add_routes(app: web.Application, sim: Sim) -> None:
                 key=lambda j: (j["ID"], j["Namespace"]),
             )
             jobs = [j for j in jobs if j["ID"].startswith(prefix)]
-            stubs = [shapes.job_stub(j, summary_of(sim, j), meta=meta) for j in jobs]
-            stubs = apply_filter(request, stubs)
-            page, token = paginate(request, stubs, lambda s: s["ID"])
+            items = [job_stub_item(sim, j, meta) for j in jobs]
+            items = filter_items(request, items, lambda i: i[0])
+            page, token = paginate(request, items, lambda i: i[0]["ID"])
             if token:
                 request[NEXT_TOKEN] = token
-            return page, state.max_index("jobs", "job_summary")
+            return join_array(data for _, data in page), state.max_index(*JOBS_LIST)
 
-        return with_next_token(request, await blocking(request, sim, compute))
+        return with_next_token(request, await blocking(request, sim, compute, tables=JOBS_LIST))
 
     async def job_get(request: web.Request) -> web.StreamResponse:
         tail = request.match_info["tail"]
         for suffix in JOB_GET_SUFFIXES:
             if tail.endswith(suffix) and len(tail) > len(suffix):
                 return await job_sub(request, tail[: -len(suffix)], suffix)
-        return await blocking(request, sim, lambda: job_read(request, tail))
+        return await blocking(request, sim, lambda: job_read(request, tail), tables=("jobs",))
 
     def job_read(request: web.Request, job_id: str) -> tuple[Any, int]:
         job = job_or_404(sim, request, job_id)
@@ -135,7 +170,7 @@ def add_routes(app: web.Application, sim: Sim) -> None:
             "/submission": lambda: job_submission(request, job_id),
             "/services": lambda: job_services(request, job_id),
         }
-        return await blocking(request, sim, handlers[suffix])
+        return await blocking(request, sim, handlers[suffix], tables=JOB_SUB_TABLES.get(suffix))
 
     def job_allocs(request: web.Request, job_id: str) -> tuple[Any, int]:
         job = job_or_404(sim, request, job_id)
@@ -217,23 +252,25 @@ def add_routes(app: web.Application, sim: Sim) -> None:
         task_states = query_bool(request, "task_states", default=True)
         descending = reverse_param(request)
 
+        def stub(alloc: Json) -> Json:
+            return shapes.alloc_stub(alloc, resources=resources, task_states=task_states)
+
         def compute() -> tuple[Any, int]:
-            allocs = [
-                a
-                for a in state.allocs.values()
-                if in_namespace(a, ns) and a["ID"].startswith(prefix)
-            ]
-            allocs.sort(key=lambda a: a["ID"], reverse=descending)
-            stubs = [
-                shapes.alloc_stub(a, resources=resources, task_states=task_states) for a in allocs
-            ]
-            stubs = apply_filter(request, stubs)
-            page, token = paginate(request, stubs, lambda s: s["ID"], descending=descending)
+            allocs = state.allocs.sorted_by_id()
+            if ns != "*":
+                allocs = [a for a in allocs if a.get("Namespace", "default") == ns]
+            if prefix:
+                allocs = [a for a in allocs if a["ID"].startswith(prefix)]
+            if descending:
+                allocs = allocs[::-1]
+            items = sim.answers.fragments[("alloc_stub", resources, task_states)].many(allocs, stub)
+            items = filter_items(request, items, lambda i: i[0])
+            page, token = paginate(request, items, lambda i: i[0]["ID"], descending=descending)
             if token:
                 request[NEXT_TOKEN] = token
-            return page, state.table_index["allocs"]
+            return join_array(data for _, data in page), state.table_index["allocs"]
 
-        return with_next_token(request, await blocking(request, sim, compute))
+        return with_next_token(request, await blocking(request, sim, compute, tables=("allocs",)))
 
     def alloc_or_404(alloc_id: str) -> Json:
         alloc = state.allocs.get(alloc_id)
@@ -250,7 +287,7 @@ def add_routes(app: web.Application, sim: Sim) -> None:
                 alloc = alloc_or_404(alloc_id)
                 return with_job(sim, alloc), alloc["ModifyIndex"]
 
-            return await blocking(request, sim, compute)
+            return await blocking(request, sim, compute, tables=ALLOC_READ)
         if sub == "services":
             alloc_or_404(alloc_id)
             return json_response(request, sim, [], state.table_index["services"])

@@ -17,7 +17,7 @@ from nomtui.sim.listing import (
     paginate,
     uuid_prefix,
 )
-from nomtui.sim.nomad_api import apply_filter, with_job, with_next_token
+from nomtui.sim.nomad_api import ALLOC_READ, apply_filter, with_job, with_next_token
 from nomtui.sim.state import Json
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def add_routes(app: web.Application, sim: Sim) -> None:
                 request[NEXT_TOKEN] = token
             return page, state.table_index["nodes"]
 
-        return with_next_token(request, await blocking(request, sim, compute))
+        return with_next_token(request, await blocking(request, sim, compute, tables=("nodes",)))
 
     async def node_get(request: web.Request) -> web.Response:
         node_id = request.match_info["node_id"]
@@ -71,7 +71,7 @@ def add_routes(app: web.Application, sim: Sim) -> None:
             node = node_or_404(node_id)
             return node, node["ModifyIndex"]
 
-        return await blocking(request, sim, compute)
+        return await blocking(request, sim, compute, tables=("nodes",))
 
     async def node_allocs(request: web.Request) -> web.Response:
         node_id = request.match_info["node_id"]
@@ -84,7 +84,7 @@ def add_routes(app: web.Application, sim: Sim) -> None:
                 allocs, state.table_index["allocs"]
             )
 
-        return await blocking(request, sim, compute)
+        return await blocking(request, sim, compute, tables=("nodes", *ALLOC_READ))
 
     async def list_deployments(request: web.Request) -> web.Response:
         ns = namespace_param(request)
@@ -104,7 +104,9 @@ def add_routes(app: web.Application, sim: Sim) -> None:
                 request[NEXT_TOKEN] = token
             return page, state.table_index["deployment"]
 
-        return with_next_token(request, await blocking(request, sim, compute))
+        return with_next_token(
+            request, await blocking(request, sim, compute, tables=("deployment",))
+        )
 
     def deployment_or_404(dep_id: str) -> Json:
         dep = state.deployments.get(dep_id)
@@ -119,7 +121,7 @@ def add_routes(app: web.Application, sim: Sim) -> None:
             dep = deployment_or_404(dep_id)
             return dep, dep["ModifyIndex"]
 
-        return await blocking(request, sim, compute)
+        return await blocking(request, sim, compute, tables=("deployment",))
 
     async def deployment_allocs(request: web.Request) -> web.Response:
         dep_id = request.match_info["dep_id"]

@@ -65,8 +65,8 @@ def group_resources(group: Json) -> tuple[int, int]:
 
 def node_usage(sim: Sim, node_id: str) -> tuple[int, int]:
     cpu = mem = 0
-    for a in sim.state.allocs.values():
-        if a["NodeID"] == node_id and is_live(a):
+    for a in sim.state.allocs_of_node(node_id):
+        if is_live(a):
             res = a["AllocatedResources"]["Tasks"]
             cpu += sum(t["Cpu"]["CpuShares"] for t in res.values())
             mem += sum(t["Memory"]["MemoryMB"] for t in res.values())

@@ -12,11 +12,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from nomtui.sim.acl import OPEN_PATHS, Acl
 from nomtui.sim.allocfs import AllocFiles
+from nomtui.sim.answers import Answers
+from nomtui.sim.churn import Churn
 from nomtui.sim.clock import Clock, SystemClock
 from nomtui.sim.faults import FaultInjector, Faults
 from nomtui.sim.http import ApiError, error, json_response
@@ -25,6 +28,10 @@ from nomtui.sim.scheduler import Runtime
 from nomtui.sim.search import Search
 from nomtui.sim.state import State
 from nomtui.sim.stats import StatsSource
+from nomtui.sim.traffic import Traffic
+
+if TYPE_CHECKING:
+    from nomtui.sim.docker_api import DockerEngine
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -64,6 +71,13 @@ class SimConfig:
     """Event stream heartbeat period (Nomad: 30 s)."""
     frame_heartbeat_s: float = 1.0
     """fs/logs stream heartbeat period (Nomad: 1 s)."""
+    churn_per_min: float = 0.0
+    """Fraction of the allocations changed per minute (restarts, reschedules, new job
+    versions), spread evenly over the lifecycle ticks; 0.01 is 1% a minute."""
+    docker_socket: Path | None = None
+    """Also serve a Docker Engine API on this unix socket (`nomtui.sim.docker_api`)."""
+    docker_node: str | None = None
+    """The node (name or ID) whose containers that engine shows; None: every node's."""
 
 
 class Sim:
@@ -76,9 +90,13 @@ class Sim:
         self.state = State(self.clock, self.ids)
         self.acl = Acl(self.ids, self.clock.now_ns(), self.config.token, self.config.read_token)
         self.injector = FaultInjector(self.config.faults, self.config.seed)
+        self.injector.on_leader_lost = self.state.notify
         self.runtime = Runtime()
         self.stats = StatsSource(self)
         self.search = Search(self)
+        self.answers = Answers()
+        self.traffic = Traffic()
+        self.churn = Churn()
         self._own_dir = self.config.data_dir is None
         root = self.config.data_dir or Path(tempfile.mkdtemp(prefix="nomtui-sim-"))
         self.files = AllocFiles(root, self)
@@ -86,6 +104,7 @@ class Sim:
         self.consul_addr = ""
         self._runners: list[web.AppRunner] = []
         self._background: list[asyncio.Task[None]] = []
+        self.docker: DockerEngine | None = None
         self.started = False
 
     # -- tokens ---------------------------------------------------------------------
@@ -121,16 +140,25 @@ class Sim:
         else:
             seed.build_demo(self)
 
-        nomad = web.Application(middlewares=[self._nomad_middleware])
+        nomad = web.Application(
+            middlewares=[self.traffic.middleware("nomad"), self._nomad_middleware]
+        )
         routes = (nomad_api, nomad_cluster_api, nomad_writes, fs_api, exec_api, events_api, control)
         for module in routes:
             module.add_routes(nomad, self)
-        consul = web.Application(middlewares=[self._consul_middleware])
+        consul = web.Application(
+            middlewares=[self.traffic.middleware("consul"), self._consul_middleware]
+        )
         consul_api.add_routes(consul, self)
 
         self.nomad_addr = await self._serve(nomad, host, nomad_port)
         self.consul_addr = await self._serve(consul, host, consul_port)
         self.files.start()
+        if self.config.docker_socket is not None:
+            from nomtui.sim.docker_api import DockerEngine
+
+            self.docker = DockerEngine(self, self.config.docker_socket, self.config.docker_node)
+            await self.docker.start()
         if self.config.lifecycle:
             self._background.append(asyncio.create_task(lifecycle.run(self)))
         self._background.append(asyncio.create_task(self.injector.leader_loss_windows()))
@@ -155,6 +183,8 @@ class Sim:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._background.clear()
+        if self.docker is not None:
+            await self.docker.stop()
         await self.files.stop()
         for runner in self._runners:
             await runner.cleanup()
@@ -187,14 +217,13 @@ class Sim:
 
     @web.middleware
     async def _nomad_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        faults = self.injector.faults
         is_control = request.path.startswith("/v1/sim/")
         if not is_control:
             await self.injector.delay()
             if self.injector.should_fail():
                 return error(500, "rpc error: simulated server failure")
             server_side = not request.path.startswith(("/v1/client/", "/v1/agent/"))
-            if faults.leader_lost and server_side and request.path != "/v1/status/leader":
+            if server_side and self.injector.refuses_for_leader(request.path):
                 return error(500, "No cluster leader")
         is_exec = request.path.endswith("/exec") and request.path.startswith("/v1/client/")
         if request.path not in OPEN_PATHS and not is_exec:
@@ -209,6 +238,8 @@ class Sim:
             return error(405, "Invalid method")
         except web.HTTPNotFound:
             return error(404, "404 page not found")
+        finally:
+            self.injector.finished(request)
 
     @web.middleware
     async def _consul_middleware(
@@ -217,7 +248,7 @@ class Sim:
         await self.injector.delay()
         if self.injector.should_fail():
             return error(500, "rpc error making call: simulated server failure")
-        if self.injector.faults.leader_lost and request.path != "/v1/status/leader":
+        if self.injector.refuses_for_leader(request.path):
             return error(500, "No cluster leader")
         try:
             return await handler(request)

@@ -20,12 +20,14 @@ from aiohttp import web
 
 from nomtui.sim import consul_api, consul_sync
 from nomtui.sim.acl import Acl
+from nomtui.sim.answers import Answers
 from nomtui.sim.clock import FixedClock
 from nomtui.sim.consul_shapes import SERVER_NODE
 from nomtui.sim.faults import FaultInjector, Faults
 from nomtui.sim.http import ApiError, error
 from nomtui.sim.ids import IdSource
 from nomtui.sim.state import Json, State
+from nomtui.sim.traffic import Traffic
 
 NODE_IP = "10.0.0.11"
 WEB_TAG = "https://web.example.org"
@@ -48,6 +50,8 @@ class FakeSim:
         self.state = State(self.clock, self.ids)
         self.acl = Acl(self.ids, self.clock.now_ns(), None, None)
         self.injector = FaultInjector(Faults(), 7)
+        self.answers = Answers()
+        self.traffic = Traffic()
 
 
 @dataclass

@@ -20,11 +20,13 @@ from aiohttp import web
 
 from nomtui.sim import events_api
 from nomtui.sim.acl import Acl
+from nomtui.sim.answers import Answers
 from nomtui.sim.clock import FixedClock
 from nomtui.sim.faults import FaultInjector, Faults
 from nomtui.sim.http import ApiError, error
 from nomtui.sim.ids import IdSource
 from nomtui.sim.state import Json, State
+from nomtui.sim.traffic import Traffic
 
 STREAM = "/v1/event/stream"
 
@@ -45,6 +47,8 @@ class FakeSim:
         self.state = State(self.clock, self.ids)
         self.acl = Acl(self.ids, self.clock.now_ns(), None, None)
         self.injector = FaultInjector(Faults(), 11)
+        self.answers = Answers()
+        self.traffic = Traffic()
 
 
 @dataclass

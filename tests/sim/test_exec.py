@@ -27,11 +27,13 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from nomtui.sim import exec_api
 from nomtui.sim.acl import Acl
 from nomtui.sim.allocfs import AllocFiles
+from nomtui.sim.answers import Answers
 from nomtui.sim.clock import SystemClock
 from nomtui.sim.faults import FaultInjector, Faults
 from nomtui.sim.http import ApiError, error
 from nomtui.sim.ids import IdSource
 from nomtui.sim.state import State
+from nomtui.sim.traffic import Traffic
 
 ALLOC = "5fc98185-17ff-26bc-a802-0c74fa471c99"
 NODE = "f7476465-4d6e-c0de-26d0-e383c49be941"
@@ -55,6 +57,8 @@ class FakeSim:
         self.state = State(self.clock, self.ids)
         self.acl = Acl(self.ids, self.clock.now_ns(), None, None)
         self.injector = FaultInjector(Faults(), self.config.seed)
+        self.answers = Answers()
+        self.traffic = Traffic()
         self.files = AllocFiles(root, self)  # type: ignore[arg-type]
 
     @property
