@@ -281,7 +281,13 @@ def parse_assignments(
             assert match is not None  # checked just above; narrows the type
             name = match.group(1)
             expansion = _Expansion(scope, home)
-            values[name] = expansion.run(match.group(2))
+            try:
+                values[name] = expansion.run(match.group(2))
+            except _Incomplete:
+                # Quoting that splits into words but does not pair up once expanded
+                # (a backtick inside quotes inside `$(...)`): not read, and said so.
+                skipped.append(lineno)
+                continue
             if env.get(name):
                 continue
             where = f"{shown} line {lineno}: {name}"

@@ -13,7 +13,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from nomtui.config import Flags, resolve
@@ -61,6 +61,7 @@ def test_a_file_saved_with_crlf_reads_the_same(assignments: dict[str, str]) -> N
 
 
 @settings(max_examples=EXAMPLES)
+@example(word='"`"')  # found under CI's derandomised profile: expansion met an open quote
 @given(word=st.text(alphabet="abc;&|><'\"` ", max_size=6))
 def test_substitutions_are_kept_and_never_run(word: str, tmp_path_factory: Any) -> None:
     marker = tmp_path_factory.mktemp("run") / "ran"

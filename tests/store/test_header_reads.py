@@ -131,7 +131,11 @@ async def eventually(check: Callable[[], bool], timeout_s: float = 5.0) -> None:
 async def test_consul_reachability_comes_from_the_catalog_watch(rig: Rig) -> None:
     store = rig.store()
     async with store.subscribe(ClusterView()) as states:
-        state = await until(states, lambda s: s.data is not None and s.data.consul.reachable)
+        # Reachability comes with the catalog's first answer; the leader read follows it.
+        state = await until(
+            states,
+            lambda s: s.data is not None and s.data.consul.reachable and s.data.consul.leader,
+        )
         consul = data(state).consul
         assert consul.enabled and consul.leader and consul.error is None
     await store.aclose()
