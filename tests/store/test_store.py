@@ -275,7 +275,12 @@ async def test_services_view_without_consul(rig: Rig) -> None:
 async def test_cluster_view_counts(rig: Rig) -> None:
     store = rig.store()
     async with store.subscribe(ClusterView()) as states:
-        state = await until(states, loaded)
+        # Consul's reachability comes with the catalog watch's first answer, which may
+        # land after the Nomad lists.
+        state = await until(
+            states,
+            lambda s: loaded(s) and isinstance(s.data, ClusterData) and s.data.consul.reachable,
+        )
     data = state.data
     assert isinstance(data, ClusterData)
     assert data.leader and data.version and data.region == "global"
