@@ -304,7 +304,14 @@ async def test_header_is_fed_by_the_cluster_view_and_never_shows_the_secret(sim:
     async with app_for(sim, label="demo").run_test(size=(160, 40)) as pilot:
         app = await started(pilot)
         await until(pilot, lambda: app.cluster.token_name == "sim management")
-        await until(pilot, lambda: app.cluster.nodes is not None and app.cluster.consul)
+        await until(
+            pilot,
+            lambda: (
+                app.cluster.nodes is not None
+                and app.cluster.consul is not None
+                and app.cluster.consul.reachable
+            ),
+        )
         status = app.cluster
         assert status.allocs is not None and status.allocs.running > 0
         assert status.consul is not None and status.consul.reachable
