@@ -28,6 +28,12 @@ takes go-bexpr's "not present" disposition: true for `!=`, `not in`/`not contain
 `Tags == "x"`, `Stop == "maybe"`) raise FilterEvalError while filtering, as go-bexpr fails the
 whole request. Nomad answers both with 400: "failed to create result paginator: failed to read
 filter expression: <detail>" (FilterError) and "failed to read result page: <detail>" (eval).
+
+One shape is compiled specially: clients re-read changed items with `ID == "a" or ID == "b" or
+...` (dozens of IDs, over thousands of items). Consecutive `==` operands of an `or` on the same
+selector become one lookup: the field is fetched once and a string is tested against a set of
+the raw texts; any other type runs the per-leaf tests in order, so coercions, errors and
+short-circuits stay exactly those of the chain as written.
 """
 
 from __future__ import annotations
@@ -84,6 +90,24 @@ class _Tok:
 class _Operand:
     path: tuple[str, ...] | None  # set when the operand can act as a selector
     raw: str  # its text when used as a value
+
+
+@dataclass(frozen=True, slots=True)
+class _Eq:
+    """`selector == value`, left uncompiled until its `or` knows its neighbours."""
+
+    path: tuple[str, ...]
+    raw: str
+
+
+@dataclass(frozen=True, slots=True)
+class _AnyOf:
+    """The operands of an `or`, nested and parenthesised `or`s flattened, in source order."""
+
+    terms: tuple[_Eq | _Test, ...]
+
+
+_Term = _Eq | _AnyOf | _Test
 
 
 def _error(src: str, pos: int, msg: str) -> FilterError:
@@ -149,10 +173,11 @@ def _pointer_path(tok: _Tok) -> tuple[str, ...] | None:
 
 
 class _Parser:
-    def __init__(self, src: str) -> None:
+    def __init__(self, src: str, group: bool = True) -> None:
         self.src = src
         self.toks = _tokenize(src)
         self.i = 0
+        self.group = group  # off only to build the reference predicate the tests compare with
 
     def peek(self, ahead: int = 0) -> _Tok:
         return self.toks[min(self.i + ahead, len(self.toks) - 1)]
@@ -175,26 +200,55 @@ class _Parser:
         return self.fail(tok, f"no match found, expected {what}, got {got}")
 
     def parse(self) -> _Test:
-        test = self.or_expr()
+        term = self.or_expr()
         if self.peek().kind != "eof":
             raise self.expected('"and", "or" or end of input')
-        return test
+        return self.build(term)
 
-    def or_expr(self) -> _Test:
-        left = self.and_expr()
-        while self.at("or"):
+    def build(self, term: _Term) -> _Test:
+        if isinstance(term, _Eq):
+            return _leaf(term.path, _equals(term.raw), False)
+        if isinstance(term, _AnyOf):
+            if self.group:
+                return _any_of([self.build(t) for t in _group_equalities(term.terms)])
+            tests = [self.build(t) for t in term.terms]
+            left = tests[0]
+            for right in tests[1:]:  # the plain left-nested chain, as written
+                left = _either(left, right)
+            return left
+        return term
+
+    def or_expr(self) -> _Term:
+        first = self.and_expr()
+        if not self.at("or"):
+            return first  # a lone operand passes up, so `(a or b) or c` flattens
+        terms: list[_Eq | _Test] = []
+        term = first
+        while True:
+            # `or` is associative with the same left-to-right order (and so the same
+            # short-circuits and errors), so parenthesised `or`s join the outer list.
+            if not isinstance(term, _AnyOf):
+                terms.append(term)
+            elif self.group:
+                terms.extend(term.terms)
+            else:
+                terms.append(self.build(term))  # the reference keeps the nesting as written
+            if not self.at("or"):
+                return _AnyOf(tuple(terms))
             self.take()
-            left = _either(left, self.and_expr())
-        return left
+            term = self.and_expr()
 
-    def and_expr(self) -> _Test:
+    def and_expr(self) -> _Term:
         left = self.not_expr()
+        if not self.at("and"):
+            return left
+        test = self.build(left)
         while self.at("and"):
             self.take()
-            left = _both(left, self.not_expr())
-        return left
+            test = _both(test, self.build(self.not_expr()))
+        return test
 
-    def not_expr(self) -> _Test:
+    def not_expr(self) -> _Term:
         # "not" is the operator unless it is itself the field, as in `not == "x"`.
         if (
             self.at("not")
@@ -202,17 +256,17 @@ class _Parser:
             and not any(self.at(w, 1) for w in _NOT_FIELD)
         ):
             self.take()
-            inner = self.not_expr()
+            inner = self.build(self.not_expr())
             return lambda obj: not inner(obj)
         if self.at("("):
             self.take()
-            inner = self.or_expr()
+            inner_term = self.or_expr()
             if self.peek().kind == "eof":
                 raise self.fail(self.peek(), "Unmatched parentheses")
             if not self.at(")"):
                 raise self.expected('")"')
             self.take()
-            return inner
+            return inner_term
         return self.match()
 
     def operand(self) -> _Operand:
@@ -246,7 +300,7 @@ class _Parser:
             else:
                 return tuple(parts)
 
-    def match(self) -> _Test:
+    def match(self) -> _Eq | _Test:
         left_tok = self.peek()
         left = self.operand()
         negate = self.at("not") and any(self.at(w, 1) for w in ("in", "contains", "matches"))
@@ -262,9 +316,10 @@ class _Parser:
             return _leaf(right.path, _contains(left.raw, right.raw), negate)
         if left.path is None:
             raise self.expected("a selector", left_tok)
-        if op in ("==", "!=") and not negate:
-            test = _equals(self.operand().raw)
-            return _leaf(left.path, test, op == "!=")
+        if op == "==":
+            return _Eq(left.path, self.operand().raw)
+        if op == "!=":
+            return _leaf(left.path, _equals(self.operand().raw), True)
         if op == "contains":
             return _leaf(left.path, _contains(self.operand().raw, left.raw), negate)
         if op == "matches":
@@ -290,6 +345,49 @@ class _Parser:
 
 def _either(a: _Test, b: _Test) -> _Test:
     return lambda obj: a(obj) or b(obj)
+
+
+def _any_of(tests: list[_Test]) -> _Test:
+    if len(tests) == 1:
+        return tests[0]
+    if len(tests) == 2:
+        return _either(tests[0], tests[1])
+    chain = tuple(tests)
+
+    def any_of(obj: Any) -> bool:
+        # not nested closures: a long `or` costs no stack depth
+        return any(test(obj) for test in chain)
+
+    return any_of
+
+
+def _group_equalities(terms: tuple[_Eq | _Test, ...]) -> list[_Term]:
+    """Join each run of consecutive `==` operands on one selector into a single `_Test`.
+
+    Only neighbours are joined: pulling `A == "y"` ahead of `B == 1` in `A == "x" or B == 1 or
+    A == "y"` would skip B's type error whenever A is "y", and go-bexpr would have raised it.
+    """
+    out: list[_Term] = []
+    run: list[_Eq] = []
+
+    def flush() -> None:
+        if len(run) > 1:
+            out.append(_leaf(run[0].path, _equals_any([e.raw for e in run]), False))
+        else:
+            out.extend(run)
+        run.clear()
+
+    for term in terms:
+        if isinstance(term, _Eq) and (not run or term.path == run[0].path):
+            run.append(term)
+            continue
+        flush()
+        if isinstance(term, _Eq):
+            run.append(term)
+        else:
+            out.append(term)
+    flush()
+    return out
 
 
 def _both(a: _Test, b: _Test) -> _Test:
@@ -364,6 +462,23 @@ def _equals(raw: str) -> _Test:
     return equals
 
 
+def _equals_any(raws: list[str]) -> _Test:
+    """`v == raws[0] or v == raws[1] or ...`, one set lookup when `v` is a string."""
+    unique = list(dict.fromkeys(raws))  # a repeated text gives the same answer or error again
+    wanted = frozenset(unique)
+    tests = tuple(_equals(raw) for raw in unique)
+
+    def equals_any(v: Any) -> bool:
+        if type(v) is str:  # `_equals` compares a string as text and never raises for one
+            return v in wanted
+        if v is _MISSING or v is None:  # not present: every `==` is false, none raises
+            return False
+        # coercions and errors leaf by leaf, first one first, as the chain would
+        return any(test(v) for test in tests)
+
+    return equals_any
+
+
 def _contains(raw: str, selector: str) -> _Test:
     as_bool, as_num = _GO_BOOLS.get(raw), _go_number(raw)
 
@@ -426,3 +541,8 @@ def compile_filter(expr: str) -> Predicate:
     cached because blocking queries re-send the same filter over and over.
     """
     return _Parser(expr).parse()
+
+
+def _compile_ungrouped(expr: str) -> Predicate:
+    """compile_filter without the `or`-of-`==` grouping: the reference the tests compare with."""
+    return _Parser(expr, group=False).parse()
