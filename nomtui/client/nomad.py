@@ -22,6 +22,7 @@ from nomtui.client.deployments import DeploymentsApi
 from nomtui.client.http import EventHooks, HttpClient
 from nomtui.client.job_writes import JobWritesApi
 from nomtui.client.jobs import JobsApi
+from nomtui.client.live_lists import LiveListsApi
 from nomtui.client.nodes import NodesApi
 from nomtui.client.tls import TlsOptions, ssl_context
 from nomtui.config.secret import Secret
@@ -58,7 +59,9 @@ WRITE_METHODS = frozenset(
 """Every method that changes the cluster; each refuses on a read-only client."""
 
 
-class NomadClient(JobsApi, JobWritesApi, AllocsApi, NodesApi, DeploymentsApi, ClusterApi):
+class NomadClient(
+    LiveListsApi, JobsApi, JobWritesApi, AllocsApi, NodesApi, DeploymentsApi, ClusterApi
+):
     """One Nomad cluster. Use as `async with NomadClient(addr, token) as nomad:`."""
 
     def __init__(
