@@ -10,13 +10,19 @@ chosen for sorting.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import DataTable
+from textual.widgets.data_table import DuplicateKey, Row, RowKey
 
 Cells = tuple[Text, ...]
+
+REBUILD_AT = 64
+"""Removing more rows than this at once rebuilds the table instead (see `_apply`)."""
 
 
 @dataclass(frozen=True)
@@ -43,11 +49,17 @@ class RowFilter:
         self._empty = not body
 
     def matches(self, key: str, cells: Sequence[Text]) -> bool:
-        if self._empty:
-            return True
-        # cells first, so `^` anchors at the first column (the name), as users expect
-        haystack = " ".join([*(c.plain for c in cells), key])
-        return (self._regex.search(haystack) is not None) != self.inverted
+        return self._empty or self.matches_text(haystack(key, cells))
+
+    def matches_text(self, text: str) -> bool:
+        """`text` being a row's `haystack`."""
+        return self._empty or (self._regex.search(text) is not None) != self.inverted
+
+
+def haystack(key: str, cells: Sequence[Text]) -> str:
+    """What a filter searches in a row: cells first, so that `^` anchors at the first
+    column (the name), as users expect, then the key."""
+    return " ".join([*(c.plain for c in cells), key])
 
 
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
@@ -83,6 +95,11 @@ class LiveTable(DataTable[Text]):
         self.sort_reverse = False
         self._wanted: dict[str, Cells] = {}
         self._shown: dict[str, Cells] = {}
+        self._text: dict[str, tuple[Cells, str, tuple[int, ...]]] = {}
+        """Each wanted row's `haystack` and cell widths, with the cells they come from."""
+        self._widths: dict[str, tuple[int, ...]] = {}
+        """Cell widths of each shown row, counted in `_width_counts` per column."""
+        self._width_counts: list[Counter[int]] = [Counter() for _ in self.spec]
 
     def on_mount(self) -> None:
         for column in self.spec:
@@ -102,6 +119,14 @@ class LiveTable(DataTable[Text]):
 
     def set_rows(self, rows: Mapping[str, Cells]) -> None:
         self._wanted = dict(rows)
+        # Thousands of rows are searched on every keystroke: their text is joined once,
+        # again only when a row's cells change.
+        old, self._text = self._text, {}
+        for key, cells in self._wanted.items():
+            known = old.get(key)
+            if known is None or known[0] is not cells:
+                known = (cells, haystack(key, cells), tuple(c.cell_len for c in cells))
+            self._text[key] = known
         self._apply()
 
     def set_filter(self, pattern: str) -> bool:
@@ -120,27 +145,107 @@ class LiveTable(DataTable[Text]):
         self._sort()
 
     def _apply(self) -> None:
+        row_filter, text = self.row_filter, self._text
         wanted = {
-            key: cells for key, cells in self._wanted.items() if self.row_filter.matches(key, cells)
+            key: cells
+            for key, cells in self._wanted.items()
+            if row_filter.matches_text(text[key][1])
         }
         cursor_key, cursor_offset = self._cursor_anchor()
-        for key in [k for k in self._shown if k not in wanted]:
-            self.remove_row(key)
-            del self._shown[key]
-        added = False
+        gone = [k for k in self._shown if k not in wanted]
+        arriving = len(wanted) - (len(self._shown) - len(gone))
+        if len(gone) > REBUILD_AT or (arriving > REBUILD_AT and not self.sort_columns):
+            # DataTable.remove_row re-indexes every row after the removed one: a filter
+            # keystroke hiding thousands of rows one by one would be quadratic. Rows
+            # coming back (the filter erased) would land after those still shown; a
+            # table without a sort order shows them in the order they were given.
+            self.clear()
+            self._shown, self._widths = {}, {}
+            self._width_counts = [Counter() for _ in self.spec]
+        else:
+            for key in gone:
+                self.remove_row(key)
+                del self._shown[key]
+                self._count_widths(self._widths.pop(key), -1)
+        new_rows: list[tuple[str, Cells]] = []
         for key, cells in wanted.items():
             old = self._shown.get(key)
+            if old is cells:
+                continue
             if old is None:
-                self.add_row(*cells, key=key)
-                added = True
-            else:
+                new_rows.append((key, cells))
+            elif old != cells:
                 for column, new, previous in zip(self.spec, cells, old, strict=True):
                     if new != previous:
-                        self.update_cell(key, column.key, new, update_width=True)
+                        # widths are ours (`_fit_columns`): DataTable's own re-measures
+                        # the whole column whenever a cell gets narrower
+                        self.update_cell(key, column.key, new)
             self._shown[key] = cells
-        if added and self.sort_columns:
+            widths = self._text[key][2]
+            if old is not None:
+                self._count_widths(self._widths[key], -1)
+            self._widths[key] = widths
+            self._count_widths(widths, 1)
+        self._append_rows(new_rows)
+        self._fit_columns()
+        if new_rows and self.sort_columns:
             self._sort()
         self._restore_cursor(cursor_key, cursor_offset)
+
+    def _append_rows(self, rows: list[tuple[str, Cells]]) -> None:
+        """`add_row` for many rows at once, in the steps Textual 8.2 (pinned) takes for a
+        one-line row without a label. `add_row` itself rebuilds the column order and
+        re-validates the cursor for every row: 10,000 rows took most of a second."""
+        if not rows:
+            return
+        was_empty = not self.rows
+        column_keys = [column.key for column in self.ordered_columns]
+        locations, data, table_rows = self._row_locations, self._data, self.rows
+        index = len(table_rows)
+        for key, cells in rows:
+            row_key = RowKey(key)
+            if row_key in locations:
+                raise DuplicateKey(f"The row key {row_key!r} already exists.")
+            locations[row_key] = index
+            index += 1
+            data[row_key] = dict(zip(column_keys, cells, strict=True))
+            table_rows[row_key] = Row(row_key, 1)
+        self._require_update_dimensions = True
+        self.cursor_coordinate = self.cursor_coordinate
+        if was_empty and self.columns and self.show_cursor and self.cursor_type != "none":
+            self._highlight_cursor()
+        self._update_count += 1
+        self.check_idle()
+
+    def _count_widths(self, widths: tuple[int, ...], step: int) -> None:
+        for counts, width in zip(self._width_counts, widths, strict=False):
+            counts[width] += step
+            if not counts[width]:
+                del counts[width]
+
+    def _fit_columns(self) -> None:
+        """Each column as wide as its widest shown cell, from `cell_len` of the text.
+
+        DataTable measures every new cell through the console (tens of microseconds
+        each: seconds for 10,000 rows); the cells here are plain one-line `Text`, and
+        the widths are counted as rows come and go, so this costs nothing per row.
+        """
+        changed = False
+        for column, spec, counts in zip(
+            self.ordered_columns, self.spec, self._width_counts, strict=False
+        ):
+            width = max(cell_len(spec.label), max(counts, default=0))
+            if column.content_width != width:
+                column.content_width = width
+                changed = True
+        if changed:
+            self._require_update_dimensions = True
+            self.refresh()
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        # Textual 8.2 (pinned): the loop over `new_rows` only measures their cells (done
+        # by `_fit_columns`) and sizes auto-height rows (none here); the rest is kept.
+        super()._update_dimensions(())
 
     def _sort(self) -> None:
         if not self.sort_columns or not self.row_count:
