@@ -112,7 +112,9 @@ class Moved:
     index: int
 
 
-Inbox = EventBatch | LinkStatus | NomtuiError | Moved
+Inbox = EventBatch | LinkStatus | NomtuiError | Moved | Retrying
+"""What the stream (batches, its link, its fatal error) and the probe (moves, failures)
+tell the watch."""
 
 
 class _Fed(Generic[K]):
@@ -239,16 +241,20 @@ class _Fed(Generic[K]):
                     retry=False,
                 )
             except NomtuiError as exc:
-                if not exc.transient:
-                    return  # the list's own reads report it; the stream still runs
+                if isinstance(exc, ConfigError):
+                    return  # the list's own reads report it
+                # The agent answers nothing but the open stream: the list may be going
+                # stale, and whoever shows it should say so.
                 failures += 1
-                await self.http.recovery.pause(self.backoff.delay(failures))
+                retry = Retrying(exc, self.backoff.delay(failures), failures)
+                self.inbox.put_nowait(retry)
+                await self.http.recovery.pause(retry.delay_s)
                 continue
-            failures = 0
             before = index.value
             index.observe(self.http.index_of(resp, self.spec.path))
-            if index.value > before:
+            if index.value > before or failures:
                 self.inbox.put_nowait(Moved(index.value))
+            failures = 0
 
     def keys_in(self, batch: EventBatch) -> set[Key]:
         keys: set[Key] = set()
@@ -312,6 +318,7 @@ async def watch_fed(
     suspect: tuple[int, float] | None = None
     """(index, since when): the probe saw an index the events have not reached yet."""
     held: Inbox | None = None
+    probe_down = False
     try:
         while True:
             deadlines = []
@@ -344,9 +351,15 @@ async def watch_fed(
                 async for update in fallback():
                     yield update
                 return
+            elif isinstance(got, Retrying):
+                probe_down = True
+                yield got
             elif isinstance(got, Moved):
                 if got.index > max(stream.last_index, fed.whole_index) and suspect is None:
                     suspect = (got.index, time.monotonic())
+                if probe_down and not lost:
+                    probe_down = False
+                    yield fed.snapshot()  # the agent answers again
             elif isinstance(got, LinkStatus):
                 if got.state is LinkState.RECONNECTING and got.error is not None:
                     lost = True

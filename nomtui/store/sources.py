@@ -13,6 +13,9 @@ allocations: ~14 MB with task states, ~8 MB without, +5 MB with `resources=true`
   the check panel (tasks, restarts, CPU and memory allocated);
 - one job's allocations with resources: `/v1/allocations?filter=JobID == ...`, as
   `/v1/job/:id/allocations` cannot carry resources;
+- the job and allocation lists are read whole once, then kept by the event stream with
+  reads of the changed items only (`nomtui.client.event_fed`): under churn a blocking
+  query would send the whole 14 MB list again for every change;
 - `NODES`, always with resources: node lists are small, and one shared watch is cheaper
   than two.
 
@@ -26,7 +29,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from nomtui.client.allocs import job_filter
 from nomtui.store import snapshots
 from nomtui.store.info import watch_cluster_info, watch_consul_leader
 from nomtui.store.signals import Observer, Signals
@@ -168,21 +170,19 @@ def open_watch(
     args = source.args
     match source.kind:
         case "jobs":
-            return nomad.watch_jobs(args[0], **kw)
+            return nomad.follow_jobs(args[0], **kw)
         case "job":
             return nomad.watch_job(args[1], args[0], **kw)
         case "job_allocs":
             return nomad.watch_job_allocations(args[1], args[0], **kw)
         case "job_allocs_sized":
-            return nomad.watch_allocations(
-                args[0], resources=True, filter=job_filter(args[1]), **kw
-            )
+            return nomad.follow_allocations(args[0], resources=True, job_id=args[1], **kw)
         case "latest_deployment":
             return nomad.watch_latest_deployment(args[1], args[0], **kw)
         case "allocs":
-            return nomad.watch_allocations(args[0], resources=True, **kw)
+            return nomad.follow_allocations(args[0], resources=True, **kw)
         case "allocs_brief":
-            return nomad.watch_allocations(args[0], task_states=False, resources=True, **kw)
+            return nomad.follow_allocations(args[0], task_states=False, resources=True, **kw)
         case "alloc":
             return nomad.watch_allocation(args[0], **kw)
         case "nodes":
