@@ -19,7 +19,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from nomtui.client.fs import Fs
 from nomtui.errors import NomtuiError
@@ -34,6 +34,7 @@ from nomtui.tui.screens.alloc_actions import AllocActionsScreen, alloc_bindings,
 from nomtui.tui.screens.allocs import health_cell, task_cell
 from nomtui.tui.screens.base import Clock, ViewUpdated
 from nomtui.tui.screens.jobs import format_age
+from nomtui.tui.widgets.footer import NomtuiFooter
 from nomtui.tui.widgets.live_table import Column, LiveTable
 from nomtui.tui.widgets.sparkline import Spark
 
@@ -201,7 +202,7 @@ class AllocScreen(AllocActionsScreen):
                     yield Static(id="file-content")
             with TabPane("Checks", id="checks-tab"), VerticalScroll(id="checks-view"):
                 yield Static(id="checks-body")
-        yield Footer()
+        yield NomtuiFooter()
 
     def on_mount(self) -> None:
         self.follow(AllocView(self.alloc_id))

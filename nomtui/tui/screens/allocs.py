@@ -23,7 +23,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from nomtui.errors import NomtuiError
 from nomtui.models.allocs import AllocStub, TaskState
@@ -35,6 +35,7 @@ from nomtui.tui.screens.alloc_actions import AllocActionsScreen, alloc_bindings,
 from nomtui.tui.screens.base import Clock, ViewUpdated
 from nomtui.tui.screens.jobs import format_age
 from nomtui.tui.screens.row_cells import RowCells
+from nomtui.tui.widgets.footer import NomtuiFooter
 from nomtui.tui.widgets.live_table import Column, LiveTable
 
 USAGE_REFRESH_S = 5.0
@@ -242,7 +243,7 @@ class AllocsScreen(AllocActionsScreen):
             id="filter",
         )
         yield LiveTable(columns(self.per_job), id="allocs")
-        yield Footer()
+        yield NomtuiFooter()
 
     @property
     def table(self) -> LiveTable:

@@ -22,7 +22,7 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from nomtui.actions.check import PROBLEM, CheckReport, Finding, evaluate
 from nomtui.actions.check import ClusterView as CheckInput
@@ -38,6 +38,7 @@ from nomtui.tui.header import ClusterHeader
 from nomtui.tui.nav import Open
 from nomtui.tui.screens.base import Clock, ViewUpdated
 from nomtui.tui.screens.filtered import FilteredScreen, filter_box, table_bindings
+from nomtui.tui.widgets.footer import NomtuiFooter
 from nomtui.tui.widgets.live_table import Cells, Column, LiveTable
 
 COLUMNS = (
@@ -158,7 +159,7 @@ class CheckScreen(FilteredScreen):
         )
         yield Static(id="finding-detail")
         yield filter_box()
-        yield Footer()
+        yield NomtuiFooter()
 
     @property
     def main_table(self) -> LiveTable:

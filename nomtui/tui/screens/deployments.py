@@ -17,7 +17,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable
 
 from nomtui.errors import NomtuiError
 from nomtui.models.deployments import Deployment
@@ -28,6 +28,7 @@ from nomtui.tui.nav import Open
 from nomtui.tui.screens.base import Clock, ViewUpdated
 from nomtui.tui.screens.filtered import FilteredScreen, filter_box, table_bindings
 from nomtui.tui.widgets.confirm import confirm_screen
+from nomtui.tui.widgets.footer import NomtuiFooter
 from nomtui.tui.widgets.live_table import Cells, Column, LiveTable
 
 COLUMNS = (
@@ -171,7 +172,7 @@ class DeploymentsScreen(FilteredScreen):
         yield ClusterHeader()
         yield filter_box()
         yield LiveTable(COLUMNS, id="deployments")
-        yield Footer()
+        yield NomtuiFooter()
 
     @property
     def main_table(self) -> LiveTable:

@@ -24,7 +24,7 @@ from textual import events as textual_events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from nomtui.client.events import EventStream
 from nomtui.client.link import LinkState, LinkStatus
@@ -36,6 +36,7 @@ from nomtui.tui.header import ClusterHeader, ConnectionChanged, ConnectionState
 from nomtui.tui.nav import Open
 from nomtui.tui.screens.base import Clock
 from nomtui.tui.screens.filtered import FilteredScreen, filter_box, table_bindings
+from nomtui.tui.widgets.footer import NomtuiFooter
 from nomtui.tui.widgets.live_table import Cells, Column, LiveTable
 from nomtui.tui.widgets.topic_picker import TOPICS, TopicsScreen
 
@@ -190,7 +191,7 @@ class EventsScreen(FilteredScreen):
         yield LiveTable(COLUMNS, id="events", default_sort=("index",))
         yield Static(id="event-detail")
         yield filter_box()
-        yield Footer()
+        yield NomtuiFooter()
 
     @property
     def main_table(self) -> LiveTable:

@@ -25,7 +25,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from nomtui.client.blocking import Snapshot
 from nomtui.client.jobs import job_path
@@ -41,6 +41,7 @@ from nomtui.tui.screens.base import Clock, ViewUpdated
 from nomtui.tui.screens.deployments import can_fail, can_promote, fail, promote
 from nomtui.tui.screens.filtered import FilteredScreen, filter_box, table_bindings
 from nomtui.tui.widgets.confirm import confirm_screen
+from nomtui.tui.widgets.footer import NomtuiFooter
 from nomtui.tui.widgets.live_table import LiveTable
 from nomtui.tui.widgets.tree_table import TreeTable
 
@@ -118,7 +119,7 @@ class JobScreen(FilteredScreen):
                 yield VerticalScroll(Static(id="services-body"), classes="job-pane")
             with TabPane("6 Evaluations", id="evaluations"):
                 yield VerticalScroll(Static(id="evaluations-body"), classes="job-pane")
-        yield Footer()
+        yield NomtuiFooter()
 
     @property
     def allocs_table(self) -> TreeTable:

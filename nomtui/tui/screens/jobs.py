@@ -24,7 +24,7 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable
 
 from nomtui.models.allocs import AllocStub
 from nomtui.models.jobs import JobStub
@@ -36,6 +36,7 @@ from nomtui.tui.screens.base import Clock, ViewUpdated
 from nomtui.tui.screens.filtered import FilteredScreen, filter_box, table_bindings
 from nomtui.tui.screens.job_extras import JobExtras, job_extras, public_url
 from nomtui.tui.screens.row_cells import RowCells
+from nomtui.tui.widgets.footer import NomtuiFooter
 from nomtui.tui.widgets.live_table import Column
 from nomtui.tui.widgets.tree_table import TreeTable
 
@@ -190,7 +191,7 @@ class JobsScreen(FilteredScreen):
         yield ClusterHeader()
         yield filter_box()
         yield TreeTable(COLUMNS, id="jobs", default_sort=("namespace", "name"))
-        yield Footer()
+        yield NomtuiFooter()
 
     @property
     def table(self) -> TreeTable:

@@ -23,7 +23,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import Worker
 
 from nomtui.client.link import LinkState, LinkStatus
@@ -43,6 +43,7 @@ from nomtui.tui.screens.log_feed import (
     merged_allocs,
     streams_of,
 )
+from nomtui.tui.widgets.footer import NomtuiFooter
 from nomtui.tui.widgets.log_view import FollowMarker, LogView
 
 _ALLOC_COLORS = ("cyan", "magenta", "green", "yellow", "blue", "bright_cyan", "bright_magenta")
@@ -118,7 +119,7 @@ class LogsScreen(StoreScreen):
         yield FollowMarker(view, id="follow-marker")
         yield Input(placeholder="search: regular expression", id="search", classes="prompt")
         yield Input(placeholder="save to file", id="save", classes="prompt")
-        yield Footer()
+        yield NomtuiFooter()
 
     @property
     def view(self) -> LogView:

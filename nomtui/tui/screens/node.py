@@ -15,7 +15,7 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from nomtui.errors import NomtuiError
 from nomtui.models.allocs import AllocStub
@@ -27,6 +27,7 @@ from nomtui.tui.nav import Open
 from nomtui.tui.screens.base import Clock, ViewUpdated
 from nomtui.tui.screens.filtered import filter_box, table_bindings
 from nomtui.tui.screens.node_actions import NodeActionsScreen, node_action_bindings
+from nomtui.tui.widgets.footer import NomtuiFooter
 from nomtui.tui.widgets.live_table import Cells, Column, LiveTable
 from nomtui.tui.widgets.topology import (
     NODE_STATUS_STYLE,
@@ -203,7 +204,7 @@ class NodeScreen(NodeActionsScreen):
         yield LiveTable(ALLOC_COLUMNS, id="node-allocs", default_sort=("created",))
         yield Static(id="node-events")
         yield filter_box()
-        yield Footer()
+        yield NomtuiFooter()
 
     @property
     def main_table(self) -> LiveTable:

@@ -15,7 +15,7 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable
 
 from nomtui.models.allocs import AllocStub
 from nomtui.models.nodes import NodeStub
@@ -26,6 +26,7 @@ from nomtui.tui.nav import Open
 from nomtui.tui.screens.base import Clock, ViewUpdated
 from nomtui.tui.screens.filtered import filter_box, table_bindings
 from nomtui.tui.screens.node_actions import NodeActionsScreen, node_action_bindings
+from nomtui.tui.widgets.footer import NomtuiFooter
 from nomtui.tui.widgets.live_table import Cells, Column, LiveTable
 from nomtui.tui.widgets.topology import (
     NODE_STATUS_STYLE,
@@ -105,7 +106,7 @@ class NodesScreen(NodeActionsScreen):
         yield ClusterHeader()
         yield filter_box()
         yield LiveTable(COLUMNS, id="nodes", default_sort=("name",))
-        yield Footer()
+        yield NomtuiFooter()
 
     @property
     def main_table(self) -> LiveTable:

@@ -18,7 +18,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from nomtui.models.consul import ConsulCheck
 from nomtui.sanitize import clean
@@ -27,6 +27,7 @@ from nomtui.tui.header import ClusterHeader
 from nomtui.tui.nav import Open
 from nomtui.tui.screens.base import Clock, ViewUpdated
 from nomtui.tui.screens.filtered import FilteredScreen, filter_box, table_bindings
+from nomtui.tui.widgets.footer import NomtuiFooter
 from nomtui.tui.widgets.live_table import Cells, Column, LiveTable
 
 SERVICE_COLUMNS = (
@@ -183,7 +184,7 @@ class ServicesScreen(FilteredScreen):
         yield LiveTable(INSTANCE_COLUMNS, id="instances", default_sort=("node", "service_id"))
         yield Static(Text("loading…", style="dim"), id="checks")
         yield filter_box()
-        yield Footer()
+        yield NomtuiFooter()
 
     @property
     def main_table(self) -> LiveTable:

@@ -14,7 +14,7 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from nomtui.models.allocs import AllocStub
 from nomtui.models.nodes import NodeStub
@@ -24,6 +24,7 @@ from nomtui.tui.header import ClusterHeader
 from nomtui.tui.nav import Open
 from nomtui.tui.screens.base import Clock, ViewUpdated
 from nomtui.tui.screens.filtered import FilteredScreen, filter_box, table_bindings
+from nomtui.tui.widgets.footer import NomtuiFooter
 from nomtui.tui.widgets.live_table import RowFilter
 from nomtui.tui.widgets.topology import TopologyView
 
@@ -65,7 +66,7 @@ class TopologyScreen(FilteredScreen):
         with VerticalScroll(id="topology-scroll"):
             yield TopologyView(id="topology")
         yield filter_box()
-        yield Footer()
+        yield NomtuiFooter()
 
     @property
     def drawing(self) -> TopologyView:
