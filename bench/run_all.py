@@ -41,6 +41,8 @@ from probes import Tmux, percentile, summary, tui_common
 from scale_sim import CHURN, ScaleSim, sim_load
 
 MB = 1024 * 1024
+BEGIN = "<!-- BEGIN RUN (written by run_all.py --record) -->"
+END = "<!-- END RUN -->"
 
 
 @dataclass
@@ -188,14 +190,21 @@ class Bench:
         )
         self.raw["filter"] = got
         ms = [x["ms"] for x in got["samples"]]
+        pilot = [x["pilot_ms"] for x in got["samples"]]
         worst = max(ms)
         self.add(
-            "a filter keystroke on the allocations table, to repaint",
+            "a filter keystroke on the allocations table, to repaint (key to last frame)",
             "<= 100 ms",
             f"median {statistics.median(ms):.0f} ms, worst {worst:.0f} ms "
             f"({len(ms)} keys on {got['rows']} rows, churn off; the table was busy "
             f"{got['load_busy_s']:.0f} s after loading)",
             worst <= 100,
+        )
+        self.add(
+            "the same keys, Pilot's round trip (press + pause: adds its idle detection)",
+            "report",
+            f"median {statistics.median(pilot):.0f} ms, worst {max(pilot):.0f} ms",
+            None,
         )
 
     def idle_pilot(self) -> None:
@@ -284,6 +293,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="10 s phases, fewer runs")
     parser.add_argument("--json", action="store_true", help="JSON with every raw number")
     parser.add_argument("--only", nargs="*", help="run only these phases (by method name)")
+    parser.add_argument(
+        "--record",
+        type=Path,
+        help="also write the machine and the table into this file (bench/RESULTS.md), "
+        f"between {BEGIN} and {END}",
+    )
     args = parser.parse_args()
     quick = args.quick
     settings = Settings(
@@ -342,6 +357,35 @@ def main() -> None:
         print(json.dumps(record | {"raw": bench.raw}, indent=2))
     else:
         print(table(bench.rows))
+    if args.record:
+        record_run(args.record, info, sizes, settings, bench.rows)
+
+
+def record_run(
+    path: Path, info: dict[str, str], sizes: dict[str, Any], settings: Settings, rows: list[Row]
+) -> None:
+    """Put this run into `path` between the markers, leaving the rest of the file as is."""
+    text = path.read_text()
+    if BEGIN not in text or END not in text:
+        raise SystemExit(f"{path} has no {BEGIN} ... {END} section to write the run into")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    command = "python bench/run_all.py" + (" --quick" if settings.quick else "")
+    run = "\n".join(
+        [
+            BEGIN,
+            f"Command: `{command} --record bench/RESULTS.md`, {info['date']}.",
+            "",
+            f"Machine: {info['nproc']} x {info['cpu']}, Python {info['python']}; "
+            f"load average before the run {info['load_before']}.",
+            "",
+            f"Workload: {sizes}, churn {CHURN * 100:g}% of the allocations a minute.",
+            "",
+            table(rows),
+            END,
+        ]
+    )
+    path.write_text(head + run + tail)
 
 
 if __name__ == "__main__":
