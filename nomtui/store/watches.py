@@ -250,6 +250,9 @@ async def run_source(
 # -- view producer -------------------------------------------------------------------------------
 
 
+MIN_BUILD_INTERVAL_S = 0.2
+"""A view is built at most this often; what changes meanwhile goes into the next build."""
+
 Build = Callable[[Sequence[Any]], Any]
 """Gets the values of the view's sources, then the states (or None) of its optional ones."""
 
@@ -264,16 +267,19 @@ async def run_view(
     clock: Clock,
     stale_after_s: float,
     optional: Sequence[Channel[SourceState]] = (),
+    min_build_interval_s: float = MIN_BUILD_INTERVAL_S,
 ) -> None:
     """Publish a `ViewState` whenever a source changes (and once when an outage turns
     stale). `sources` and `optional` are already held; they are released when this task
     ends. The view is built once every one of `sources` has a value; `optional` ones
     neither hold it back nor make it reconnecting."""
     wake = asyncio.Event()
+    loop = asyncio.get_running_loop()
     held = (*sources, *optional)
     for source in held:
         source.listen(wake)
     seen: tuple[int, ...] | None = None
+    built_at = -min_build_interval_s
     built_from: tuple[Any, ...] | None = None
     data: Any = None
     build_error: NomtuiError | None = None
@@ -291,7 +297,6 @@ async def run_view(
                 "live" if since is None else ("stale" if stale else "reconnecting")
             )
             if versions != seen or new_connection != connection:
-                seen, connection = versions, new_connection
                 # The objects themselves, compared by identity (an id() could be reused
                 # once the old value is freed). Optional sources count as changed with
                 # every new state: their failures are part of what the builder shows.
@@ -299,7 +304,17 @@ async def run_view(
                 changed = built_from is None or any(
                     a is not b for a, b in zip(values, built_from, strict=True)
                 )
-                if changed and all(s is not None and s.has_value for s in states):
+                ready = all(s is not None and s.has_value for s in states)
+                # A change rarely comes alone (an allocation moves the job list, the
+                # allocation list and Consul within a few hundred ms), and a build walks
+                # every item: changes close together make one build.
+                pause = built_at + min_build_interval_s - loop.time()
+                if changed and ready and data is not None and pause > 0:
+                    await asyncio.sleep(pause)
+                    continue
+                seen, connection = versions, new_connection
+                if changed and ready:
+                    built_at = loop.time()
                     built_from = values
                     data, build_error = _build(build, states, extras, view, data)
                 error = build_error or next((s.error for s in states if s and s.error), None)

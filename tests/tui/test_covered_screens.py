@@ -68,7 +68,8 @@ async def test_a_covered_screen_lets_go_of_its_views_and_takes_them_back(sim: Si
         assert {ALLOCS_BRIEF, ServicesView(), CONSUL_CHECKS} <= running
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is jobs and JobsView("*") in store.running())
-        assert jobs.shown.is_set() and jobs.table.row_count == rows
+        assert jobs.shown.is_set()
+        await until(pilot, lambda: jobs.table.row_count == rows)
         # Live again: a stop made now shows in the table.
         await store.stop_job(HELLO, "default")
         await until(pilot, lambda: jobs.jobs[f"default/{HELLO}"].Stop)

@@ -24,6 +24,7 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.timer import Timer
 from textual.widgets import DataTable
 
 from nomtui.models.allocs import AllocStub
@@ -55,6 +56,7 @@ COLUMNS = (
 MAX_URL = 44
 """Longer URLs are cut with `…` in the table (the job's Services tab shows them whole)."""
 AGE_REFRESH_S = 5.0
+UPDATE_COALESCE_S = 0.05
 """How often the Submitted column is re-rendered locally (no request is made)."""
 
 _STATUS_STYLE = {"running": "green", "pending": "yellow", "dead": "dim", "stopped": "dim"}
@@ -185,6 +187,8 @@ class JobsScreen(FilteredScreen):
         """Raft index of the data on screen."""
         self._allocs: Mapping[str, AllocStub] | None = None
         self._services: ServicesData | None = None
+        self._extras_stale = False
+        self._pending_refresh: Timer | None = None
         self.row_cells = RowCells()
 
     def compose(self) -> ComposeResult:
@@ -219,10 +223,20 @@ class JobsScreen(FilteredScreen):
                 self.index = message.state.index
             case AllocsView():
                 self._allocs = data
-                self.extras = job_extras(self._allocs, self._services)
+                self._extras_stale = True
             case ServicesView():
                 self._services = data
-                self.extras = job_extras(self._allocs, self._services)
+                self._extras_stale = True
+        # The three views usually move together (one allocation changes all of them):
+        # their updates within a short while make one pass over the rows.
+        if self._pending_refresh is None:
+            self._pending_refresh = self.set_timer(UPDATE_COALESCE_S, self._apply_updates)
+
+    def _apply_updates(self) -> None:
+        self._pending_refresh = None
+        if self._extras_stale:
+            self._extras_stale = False
+            self.extras = job_extras(self._allocs, self._services)
         self.refresh_rows()
 
     def _sort_key(self, key: str, column: str) -> Any:
