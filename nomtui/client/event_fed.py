@@ -58,7 +58,7 @@ RESYNC_S = 300.0
 missed (see `probe`) lingers no longer than this."""
 PROBE_GRACE_S = 1.0
 """How long the events may trail the probe's index before a whole read is due."""
-SETTLE_S = 0.05
+SETTLE_S = 0.02
 """Events arriving this close together are read back in one request."""
 CHUNK = 50
 """Items per read: keeps the `filter=` (and the URL) short."""

@@ -250,7 +250,7 @@ async def run_source(
 # -- view producer -------------------------------------------------------------------------------
 
 
-MIN_BUILD_INTERVAL_S = 0.2
+MIN_BUILD_INTERVAL_S = 0.1
 """A view is built at most this often; what changes meanwhile goes into the next build."""
 
 Build = Callable[[Sequence[Any]], Any]

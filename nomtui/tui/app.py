@@ -29,6 +29,7 @@ from nomtui.errors import NomtuiError
 from nomtui.sanitize import clean
 from nomtui.store import ClusterView, JobsView, Store
 from nomtui.tui import registry
+from nomtui.tui.collector import FREEZE_EVERY_S, CollectorTuning
 from nomtui.tui.command import CommandError, CommandScreen, candidates, parse_command
 from nomtui.tui.header import (
     ClusterStatus,
@@ -114,6 +115,7 @@ class NomtuiApp(App[None]):
         self.clusters = tuple(clusters)
         self._switch_cluster = switch_cluster
         self._keymap = dict(keymap or {})
+        self._collector = CollectorTuning()
         self._routes: weakref.WeakKeyDictionary[Screen[Any], Route] = weakref.WeakKeyDictionary()
         self._namespaces: list[str] = []
         self._all_jobs: list[tuple[str, str]] = []
@@ -163,8 +165,10 @@ class NomtuiApp(App[None]):
             return
         self.open("jobs")
         self.follow_cluster()
+        self.set_interval(FREEZE_EVERY_S, self._collector.tick, name="gc-freeze")
 
     async def on_unmount(self) -> None:
+        self._collector.close()
         await self._close_store()
 
     async def _close_store(self) -> None:

@@ -56,7 +56,7 @@ COLUMNS = (
 MAX_URL = 44
 """Longer URLs are cut with `…` in the table (the job's Services tab shows them whole)."""
 AGE_REFRESH_S = 5.0
-UPDATE_COALESCE_S = 0.05
+UPDATE_COALESCE_S = 0.02
 """How often the Submitted column is re-rendered locally (no request is made)."""
 
 _STATUS_STYLE = {"running": "green", "pending": "yellow", "dead": "dim", "stopped": "dim"}
