@@ -165,7 +165,10 @@ def test_demo_walk_through_the_main_screens(tmux: Tmux, tmp_path: Path) -> None:
 
     # The job screen opens with its allocations focused: Enter opens the first one.
     pane.keys("Enter")
-    screen = pane.wait("the allocation screen", lambda s: "Allocation " in s and "Events" in s)
+    screen = pane.wait(
+        "the allocation screen",
+        lambda s: "Allocation " in s and "Events" in s and f"job {job}" in s,
+    )
     assert f"job {job}" in screen, screen
 
     # l: the main task's stdout. The sim ends every line it writes with ` seq=N`.
