@@ -4,7 +4,6 @@ socket. The forward's socket lives in a private directory that goes with it."""
 
 from __future__ import annotations
 
-import shutil
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from nomtui.actions.docker_host import docker_engine, start_forward
 from nomtui.actions.tunnel import free_port
 from nomtui.client.docker import REMOTE_SOCKET, DockerClient, DockerUnreachable, parse_host
 from tests.actions.test_tunnel import SSH, Sshd, sshd
+from tests.docker_support import socket_dir, with_docker
 
 if TYPE_CHECKING:
     from nomtui.sim.server import Sim, SimConfig
@@ -27,17 +27,12 @@ __all__ = ["sshd"]  # the fixture, used by name below
 
 @pytest.fixture
 def docker_dir() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="nomtui-dk-"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
+    yield from socket_dir()
 
 
 @pytest.fixture
 def sim_config(sim_config: SimConfig, docker_dir: Path) -> SimConfig:
-    sim_config.lifecycle = False
-    sim_config.log_lines_per_s = 0
-    sim_config.docker_socket = docker_dir / "docker.sock"
-    return sim_config
+    return with_docker(sim_config, docker_dir)
 
 
 def keyed_ssh(server: Sshd) -> str:

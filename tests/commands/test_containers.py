@@ -4,8 +4,6 @@ Nomad API and its Docker engine on a real unix socket."""
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +14,7 @@ from nomtui.actions.containers import alloc_filters, nomad_identity
 from nomtui.commands.containers import ports_text
 from nomtui.sim.docker_shapes import Container
 from tests.commands import base_env, closed_port, invoke, one_error_line
+from tests.docker_support import socket_dir, with_docker
 
 if TYPE_CHECKING:
     from nomtui.sim.server import Sim, SimConfig
@@ -25,18 +24,12 @@ NODE = "nomad-dc1-02"
 
 @pytest.fixture
 def docker_dir() -> Iterator[Path]:
-    # Unix socket paths are limited to ~107 bytes: pytest's tmp_path can be longer.
-    path = Path(tempfile.mkdtemp(prefix="nomtui-dk-"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
+    yield from socket_dir()
 
 
 @pytest.fixture
 def sim_config(sim_config: SimConfig, docker_dir: Path) -> SimConfig:
-    sim_config.lifecycle = False
-    sim_config.log_lines_per_s = 0
-    sim_config.docker_socket = docker_dir / "docker.sock"
-    sim_config.docker_node = NODE
+    with_docker(sim_config, docker_dir).docker_node = NODE
     return sim_config
 
 

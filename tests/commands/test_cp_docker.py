@@ -8,9 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import stat
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +20,7 @@ from nomtui.actions.cp_docker import copy_via_docker
 from nomtui.client.docker import DockerClient
 from tests.commands import base_env, invoke, one_error_line
 from tests.commands.test_cp import AWKWARD, running, task_dir
+from tests.docker_support import socket_dir, with_docker
 
 if TYPE_CHECKING:
     from nomtui.sim.server import Sim, SimConfig
@@ -31,18 +30,12 @@ READ_BACK = "size and sha256 checked by reading it back from the Docker engine"
 
 @pytest.fixture
 def docker_dir() -> Iterator[Path]:
-    # Unix socket paths are limited to ~107 bytes: pytest's tmp_path can be longer.
-    path = Path(tempfile.mkdtemp(prefix="nomtui-dk-"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
+    yield from socket_dir()
 
 
 @pytest.fixture
 def sim_config(sim_config: SimConfig, docker_dir: Path) -> SimConfig:
-    sim_config.lifecycle = False
-    sim_config.log_lines_per_s = 0
-    sim_config.docker_socket = docker_dir / "docker.sock"
-    return sim_config
+    return with_docker(sim_config, docker_dir)
 
 
 def no_exec_env(tmp_path: Path, sim: Sim, **extra: str) -> dict[str, str | None]:

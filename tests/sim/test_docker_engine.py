@@ -16,7 +16,6 @@ import json
 import shutil
 import subprocess
 import tarfile
-import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -28,6 +27,7 @@ import pytest
 from nomtui.client.docker import ContainerSummary, DockerClient, DockerNotFound, parse_host
 from nomtui.errors import ConfigError
 from nomtui.sim.docker_shapes import LABEL, human_duration
+from tests.docker_support import socket_dir, with_docker
 
 if TYPE_CHECKING:
     from nomtui.sim.server import Sim, SimConfig
@@ -35,18 +35,12 @@ if TYPE_CHECKING:
 
 @pytest.fixture
 def docker_dir() -> Iterator[Path]:
-    # Unix socket paths are limited to ~107 bytes: pytest's tmp_path can be longer.
-    path = Path(tempfile.mkdtemp(prefix="nomtui-dk-"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
+    yield from socket_dir()
 
 
 @pytest.fixture
 def sim_config(sim_config: SimConfig, docker_dir: Path) -> SimConfig:
-    sim_config.lifecycle = False
-    sim_config.log_lines_per_s = 0
-    sim_config.docker_socket = docker_dir / "docker.sock"
-    return sim_config
+    return with_docker(sim_config, docker_dir)
 
 
 @pytest.fixture
