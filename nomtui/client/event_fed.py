@@ -122,15 +122,10 @@ class _Fed(Generic[K]):
         self,
         http: HttpClient,
         spec: FedList[K],
-        *,
-        resync_s: float,
-        settle_s: float,
         backoff: Backoff,
     ) -> None:
         self.http = http
         self.spec = spec
-        self.resync_s = resync_s
-        self.settle_s = settle_s
         self.backoff = backoff
         self.table: dict[Key, K] = {}
         self.index = 0
@@ -165,29 +160,34 @@ class _Fed(Generic[K]):
 
     async def read_some(self, keys: set[Key]) -> bool:
         """Read `keys` again (and their related items); True when anything changed."""
-        changed = False
-        wanted = set(keys)
-        for round_ in range(2):
-            fetched: list[K] = []
-            ids = sorted({k[1] for k in wanted})
-            for start in range(0, len(ids), CHUNK):
-                chunk = ids[start : start + CHUNK]
-                params = dict(self.spec.params)
-                params["filter"] = ids_filter(chunk, self.spec.params.get("filter"))
-                got = await self._read(params)
-                if any(i.ID not in chunk for i in got):
-                    # the agent ignored `filter=`: this is the whole list
-                    self._replace(got)
-                    return True
-                fetched.extend(got)
-            changed |= self._merge(wanted, fetched)
-            if round_:
-                break
-            wanted = {k for i in fetched for k in self.spec.related(i)} - wanted
-            if not wanted:
-                break
+        fetched = await self._read_ids(keys)
+        if fetched is None:
+            return True
+        changed = self._merge(keys, fetched)
+        related = {k for item in fetched for k in self.spec.related(item)} - keys
+        if related:
+            more = await self._read_ids(related)
+            if more is None:
+                return True
+            changed |= self._merge(related, more)
         self.dirty = True
         return changed
+
+    async def _read_ids(self, keys: set[Key]) -> list[K] | None:
+        """The items of `keys`, or None when the answer was the whole list (then taken
+        as such: the agent ignored `filter=`)."""
+        fetched: list[K] = []
+        ids = sorted({key[1] for key in keys})
+        for start in range(0, len(ids), CHUNK):
+            chunk = set(ids[start : start + CHUNK])
+            params = dict(self.spec.params)
+            params["filter"] = ids_filter(chunk, self.spec.params.get("filter"))
+            got = await self._read(params)
+            if any(item.ID not in chunk for item in got):
+                self._replace(got)
+                return None
+            fetched.extend(got)
+        return fetched
 
     def _merge(self, asked: set[Key], fetched: list[K]) -> bool:
         changed = False
@@ -282,7 +282,7 @@ async def watch_fed(
     back, changed or not). `fallback()` is the plain blocking watch of the same list;
     `wait_s` and `min_interval_s` are the probe's (a blocking query).
     """
-    fed = _Fed(http, spec, resync_s=resync_s, settle_s=settle_s, backoff=backoff or Backoff())
+    fed = _Fed(http, spec, backoff or Backoff())
     attempt = 0
 
     def retrying(exc: NomtuiError) -> Retrying:
